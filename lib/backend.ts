@@ -1,0 +1,67 @@
+/**
+ * The one place where the tfjs backend is chosen and initialised.
+ *
+ * Everything numeric in this project runs on the tfjs WASM backend (XNNPACK, SIMD,
+ * one thread under Deno). Importing tfjs from anywhere else is fine, but only
+ * {@linkcode initBackend} selects the backend, so every script and test gets the same one.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+// Imported for its side effect: registers the "wasm" backend with tfjs-core.
+import * as wasm from "@tensorflow/tfjs-backend-wasm";
+
+/** The backend every run uses. */
+export const BACKEND = "wasm";
+
+let ready: Promise<void> | undefined;
+
+/**
+ * Selects and initialises the tfjs WASM backend (idempotent).
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./backend.ts";
+ * await initBackend();
+ * ```
+ */
+export function initBackend(): Promise<void> {
+  ready ??= (async () => {
+    // tfjs logs a hint about tfjs-node on first use under Deno (it looks like Node); silence it.
+    tf.env().set("IS_TEST", true);
+    const ok = await tf.setBackend(BACKEND);
+    if (!ok || tf.getBackend() !== BACKEND) {
+      throw new Error(`Could not initialise the tfjs "${BACKEND}" backend`);
+    }
+    await tf.ready();
+  })();
+  return ready;
+}
+
+/** Versions and backend facts recorded in every run's `config.json`. */
+export interface RuntimeInfo {
+  /** Deno version, e.g. "2.9.6". */
+  deno: string;
+  /** `@tensorflow/tfjs` version. */
+  tfjs: string;
+  /** `@tensorflow/tfjs-backend-wasm` version. */
+  tfjsBackendWasm: string;
+  /** The active tfjs backend. */
+  backend: string;
+  /** Whether the WASM backend runs with SIMD. */
+  simd: boolean;
+  /** Whether the WASM backend runs multi-threaded. */
+  threads: boolean;
+}
+
+/** Describes the runtime (call after {@linkcode initBackend}). */
+export function runtimeInfo(): RuntimeInfo {
+  return {
+    deno: Deno.version.deno,
+    tfjs: tf.version.tfjs,
+    tfjsBackendWasm: wasm.version_wasm,
+    backend: tf.getBackend(),
+    simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),
+    threads: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
+  };
+}

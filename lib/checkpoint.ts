@@ -1,0 +1,126 @@
+/**
+ * Saving and loading networks in the tfjs Layers format (`model.json` + `weights.bin`),
+ * loadable by plain `tf.loadLayersModel` (in a browser too).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Mlp } from "./nn/mlp.ts";
+import { UsageError } from "./errors.ts";
+import { writeFileAtomic } from "./files.ts";
+
+/** Name of the weights file beside each `model.json`. */
+export const WEIGHTS_FILE = "weights.bin";
+
+/** A `tf.LayersModel` with the same layers and weights as `net` (dense, ReLU hidden). */
+export function toLayersModel(net: Mlp, name = "mlp"): tf.LayersModel {
+  const model = tf.sequential({ name });
+  net.layers.forEach((layer, l) => {
+    model.add(tf.layers.dense({
+      units: layer.outputs,
+      activation: l + 1 < net.layers.length ? "relu" : "linear",
+      inputShape: l === 0 ? [layer.inputs] : undefined,
+      name: `dense_${l + 1}`,
+    }));
+  });
+  const weights = net.layers.flatMap(({ inputs, outputs, kernelOffset, biasOffset }) => [
+    tf.tensor2d(net.params.subarray(kernelOffset, kernelOffset + inputs * outputs), [
+      inputs,
+      outputs,
+    ]),
+    tf.tensor1d(net.params.subarray(biasOffset, biasOffset + outputs)),
+  ]);
+  model.setWeights(weights);
+  for (const w of weights) w.dispose();
+  return model;
+}
+
+/** Writes `net` to `dir/model.json` and `dir/weights.bin` (each file atomically). */
+export async function saveMlp(net: Mlp, dir: string, name = "mlp"): Promise<void> {
+  const model = toLayersModel(net, name);
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      const weightData = artifacts.weightData;
+      if (!(weightData instanceof ArrayBuffer)) throw new Error("Expected one weights buffer");
+      await writeFileAtomic(`${dir}/${WEIGHTS_FILE}`, new Uint8Array(weightData));
+      const modelJson = {
+        format: "layers-model",
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
+      };
+      await writeFileAtomic(`${dir}/model.json`, JSON.stringify(modelJson));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    }));
+  } finally {
+    model.dispose();
+  }
+}
+
+interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: string;
+}
+
+/**
+ * Reads a network saved by {@linkcode saveMlp}, checking every part: a missing or corrupt
+ * file throws a {@linkcode UsageError} naming it. `expectedSizes`, when given, must match.
+ */
+export async function loadMlp(dir: string, expectedSizes?: readonly number[]): Promise<Mlp> {
+  const modelPath = `${dir}/model.json`;
+  const weightsPath = `${dir}/${WEIGHTS_FILE}`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(modelPath);
+  } catch (error) {
+    throw new UsageError(`Cannot read ${modelPath}: ${(error as Error).message.split(":")[0]}`);
+  }
+  let specs: WeightSpec[];
+  try {
+    const json = JSON.parse(text);
+    specs = json.weightsManifest[0].weights;
+    if (!Array.isArray(specs) || specs.length === 0 || specs.length % 2 !== 0) throw new Error();
+    for (const spec of specs) {
+      if (spec.dtype !== "float32" || !Array.isArray(spec.shape)) throw new Error();
+    }
+  } catch {
+    throw new UsageError(`${modelPath} is not a tfjs Layers model of dense layers`);
+  }
+  const sizes = [specs[0].shape[0]];
+  for (let k = 0; k < specs.length; k += 2) {
+    const [inputs, outputs] = specs[k].shape;
+    if (
+      specs[k].shape.length !== 2 || inputs !== sizes[sizes.length - 1] ||
+      specs[k + 1].shape.length !== 1 || specs[k + 1].shape[0] !== outputs
+    ) {
+      throw new UsageError(`${modelPath}: unexpected weight shapes at "${specs[k].name}"`);
+    }
+    sizes.push(outputs);
+  }
+  if (expectedSizes && sizes.join() !== expectedSizes.join()) {
+    throw new UsageError(`${modelPath} holds layers [${sizes}], expected [${expectedSizes}]`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(weightsPath);
+  } catch (error) {
+    throw new UsageError(`Cannot read ${weightsPath}: ${(error as Error).message.split(":")[0]}`);
+  }
+  const net = new Mlp(sizes);
+  if (bytes.byteLength !== net.size * 4) {
+    throw new UsageError(
+      `${weightsPath} holds ${bytes.byteLength} bytes, expected ${
+        net.size * 4
+      } for layers [${sizes}]`,
+    );
+  }
+  net.params.set(new Float32Array(bytes.buffer, bytes.byteOffset, net.size));
+  if (!net.params.every(Number.isFinite)) {
+    throw new UsageError(`${weightsPath} holds non-finite weights`);
+  }
+  net.touch();
+  return net;
+}

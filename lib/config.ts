@@ -1,0 +1,261 @@
+/**
+ * The training configuration: one typed record, its defaults (the notebook's
+ * hyperparameters), and its mapping onto command-line flags.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { UsageError } from "./errors.ts";
+
+/** Algorithms `train` knows. */
+export const ALGORITHMS = ["notebook"] as const;
+/** One of {@linkcode ALGORITHMS}. */
+export type Algorithm = typeof ALGORITHMS[number];
+
+/** Everything that defines a training run. */
+export interface TrainConfig {
+  /** Learning algorithm ("notebook": the seed notebook's discrete MADDPG). */
+  algo: Algorithm;
+  /** Seed of the run's random number generator. */
+  seed: number;
+  /** Number of training episodes. */
+  episodes: number;
+  /** Maximum steps per episode. */
+  maxSteps: number;
+  /** Side of the grid world. */
+  gridSize: number;
+  /** Replay buffer capacity (transitions). */
+  bufferSize: number;
+  /** Transitions per update batch. */
+  batchSize: number;
+  /** Discount factor. */
+  gamma: number;
+  /** Soft-update rate of target networks. */
+  tau: number;
+  /** Actor learning rate (Adam). */
+  actorLr: number;
+  /** Critic learning rate (Adam). */
+  criticLr: number;
+  /** Maximum global gradient norm per network update. */
+  gradClip: number;
+  /** Exploration rate at the start. */
+  epsilonStart: number;
+  /** Exploration rate floor. */
+  epsilonEnd: number;
+  /** Environment steps over which epsilon decays linearly to its floor. */
+  epsilonDecay: number;
+  /** Environment steps between update intervals. */
+  updateEvery: number;
+  /** Update rounds per interval. */
+  numUpdates: number;
+  /** Episodes of the end-of-training test. */
+  testEpisodes: number;
+}
+
+/** The notebook's hyperparameters. */
+export const DEFAULT_TRAIN_CONFIG = {
+  algo: "notebook",
+  seed: 42,
+  episodes: 200,
+  maxSteps: 100,
+  gridSize: 5,
+  bufferSize: 100_000,
+  batchSize: 256,
+  gamma: 0.99,
+  tau: 1e-3,
+  actorLr: 1e-4,
+  criticLr: 1e-3,
+  gradClip: 1,
+  epsilonStart: 1,
+  epsilonEnd: 0.05,
+  epsilonDecay: 50_000,
+  updateEvery: 4,
+  numUpdates: 1,
+  testEpisodes: 5,
+} as const satisfies TrainConfig;
+
+type Kind = "int+" | "int0" | "unit" | "real+" | "algo";
+
+/** How each field is checked; also the order of `--help`. */
+const FIELD_KINDS: Record<keyof TrainConfig, Kind> = {
+  algo: "algo",
+  seed: "int0",
+  episodes: "int+",
+  maxSteps: "int+",
+  gridSize: "int+",
+  bufferSize: "int+",
+  batchSize: "int+",
+  gamma: "unit",
+  tau: "unit",
+  actorLr: "real+",
+  criticLr: "real+",
+  gradClip: "real+",
+  epsilonStart: "unit",
+  epsilonEnd: "unit",
+  epsilonDecay: "int+",
+  updateEvery: "int+",
+  numUpdates: "int+",
+  testEpisodes: "int0",
+};
+
+const HELP: Record<keyof TrainConfig, string> = {
+  algo: `learning algorithm: ${ALGORITHMS.join(", ")}`,
+  seed: "seed of the run's random number generator",
+  episodes: "number of training episodes",
+  maxSteps: "maximum steps per episode",
+  gridSize: "side of the grid world (>= 2)",
+  bufferSize: "replay buffer capacity",
+  batchSize: "transitions per update batch (<= buffer size)",
+  gamma: "discount factor",
+  tau: "soft-update rate of target networks",
+  actorLr: "actor learning rate",
+  criticLr: "critic learning rate",
+  gradClip: "maximum global gradient norm",
+  epsilonStart: "exploration rate at the start",
+  epsilonEnd: "exploration rate floor",
+  epsilonDecay: "steps over which epsilon decays to its floor",
+  updateEvery: "environment steps between updates",
+  numUpdates: "update rounds per interval",
+  testEpisodes: "episodes of the end-of-training test",
+};
+
+/** `maxSteps` → `max-steps`. */
+export function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+}
+
+/** The config fields, in `--help` order. */
+export const CONFIG_FIELDS = Object.keys(FIELD_KINDS) as (keyof TrainConfig)[];
+
+function parseField(field: keyof TrainConfig, raw: unknown, where: string): string | number {
+  const kind = FIELD_KINDS[field];
+  if (kind === "algo") {
+    if (typeof raw !== "string" || !(ALGORITHMS as readonly string[]).includes(raw)) {
+      throw new UsageError(
+        `${where} must be one of ${ALGORITHMS.join(", ")}, got ${JSON.stringify(raw)}`,
+      );
+    }
+    return raw;
+  }
+  const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new UsageError(`${where} must be a number, got ${JSON.stringify(raw)}`);
+  }
+  const ok = kind === "int+"
+    ? Number.isSafeInteger(value) && value > 0
+    : kind === "int0"
+    ? Number.isSafeInteger(value) && value >= 0
+    : kind === "unit"
+    ? value >= 0 && value <= 1
+    : value > 0;
+  if (!ok) {
+    const wanted = {
+      "int+": "a positive integer",
+      "int0": "a non-negative integer",
+      "unit": "a number in [0, 1]",
+      "real+": "a positive number",
+    }[kind];
+    throw new UsageError(`${where} must be ${wanted}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Checks relations between fields of a complete config. */
+export function validateConfig(config: TrainConfig): TrainConfig {
+  if (config.batchSize > config.bufferSize) {
+    throw new UsageError(
+      `--batch-size ${config.batchSize} is larger than --buffer-size ${config.bufferSize}`,
+    );
+  }
+  if (config.gridSize < 2) throw new UsageError(`--grid-size must be >= 2, got ${config.gridSize}`);
+  if (config.epsilonEnd > config.epsilonStart) {
+    throw new UsageError(
+      `--epsilon-end ${config.epsilonEnd} is above --epsilon-start ${config.epsilonStart}`,
+    );
+  }
+  return config;
+}
+
+/**
+ * Reads a config record (e.g. a run's `config.json`): every key must be a known field of
+ * the right type; missing fields take their defaults.
+ */
+export function configFromRecord(record: unknown, source: string): TrainConfig {
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    throw new UsageError(`${source} must hold a JSON object`);
+  }
+  const config: Record<string, unknown> = { ...DEFAULT_TRAIN_CONFIG };
+  for (const [key, raw] of Object.entries(record)) {
+    if (!(key in FIELD_KINDS)) throw new UsageError(`${source}: unknown config field "${key}"`);
+    config[key] = parseField(key as keyof TrainConfig, raw, `${source}: field "${key}"`);
+  }
+  return validateConfig(config as unknown as TrainConfig);
+}
+
+/** Flags of `train` that are not config fields. */
+export interface TrainFlags {
+  /** The resolved config. */
+  config: TrainConfig;
+  /** `--out DIR`, if given. */
+  out?: string;
+  /** `--force`: allow writing into an `--out` that already holds results. */
+  force: boolean;
+  /** `--help`. */
+  help: boolean;
+  /** `--quiet`: no progress output. */
+  quiet: boolean;
+}
+
+/** Parses `train`'s command line into a validated config. */
+export function parseTrainArgs(args: string[]): TrainFlags {
+  const options: Record<string, { type: "string" | "boolean" }> = {
+    out: { type: "string" },
+    force: { type: "boolean" },
+    help: { type: "boolean" },
+    quiet: { type: "boolean" },
+  };
+  for (const field of CONFIG_FIELDS) options[kebab(field)] = { type: "string" };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0]);
+  }
+  const config: Record<string, unknown> = { ...DEFAULT_TRAIN_CONFIG };
+  for (const field of CONFIG_FIELDS) {
+    const raw = values[kebab(field)];
+    if (raw !== undefined) config[field] = parseField(field, raw, `--${kebab(field)}`);
+  }
+  if (values.out !== undefined && values.out === "") {
+    throw new UsageError(`--out must name a directory`);
+  }
+  return {
+    config: validateConfig(config as unknown as TrainConfig),
+    out: values.out as string | undefined,
+    force: values.force === true,
+    help: values.help === true,
+    quiet: values.quiet === true,
+  };
+}
+
+/** `--help` text of `train`. */
+export function trainHelp(): string {
+  const lines = [
+    "Usage: deno task train [flags]",
+    "",
+    "Trains MADDPG agents on the 2-agent grid world and writes results/<run>/.",
+    "",
+    "Flags (default in brackets):",
+  ];
+  for (const field of CONFIG_FIELDS) {
+    const flag = `--${kebab(field)}`.padEnd(18);
+    lines.push(`  ${flag} ${HELP[field]} [${DEFAULT_TRAIN_CONFIG[field]}]`);
+  }
+  lines.push(
+    `  ${"--out DIR".padEnd(18)} results directory [results/<algo>-seed<seed>, next free suffix]`,
+    `  ${"--force".padEnd(18)} write into an --out that already holds results`,
+    `  ${"--quiet".padEnd(18)} no progress output`,
+    `  ${"--help".padEnd(18)} this text`,
+  );
+  return lines.join("\n");
+}

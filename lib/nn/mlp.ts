@@ -1,0 +1,157 @@
+/**
+ * Parameters of a fully connected ReLU network, kept in one flat `Float32Array`.
+ *
+ * The flat layout is the tfjs Layers order: for each layer its kernel, row-major
+ * `[in, out]`, then its bias `[out]`. One array per network makes the optimizer, gradient
+ * clipping, soft updates, checkpoints and transfers between workers plain loops.
+ *
+ * @module
+ */
+import type { Pcg32 } from "../rng.ts";
+
+/** Where one layer's kernel and bias sit in the flat parameter array. */
+export interface LayerSlice {
+  /** Input width. */
+  inputs: number;
+  /** Output width. */
+  outputs: number;
+  /** Offset of the kernel (`inputs * outputs` values, row-major [in, out]). */
+  kernelOffset: number;
+  /** Offset of the bias (`outputs` values). */
+  biasOffset: number;
+}
+
+/** Computes the layer slices of a network with the given layer widths. */
+export function layerSlices(sizes: readonly number[]): LayerSlice[] {
+  if (sizes.length < 2 || sizes.some((size) => !Number.isInteger(size) || size <= 0)) {
+    throw new RangeError(`Layer sizes must be at least two positive integers, got [${sizes}]`);
+  }
+  const layers: LayerSlice[] = [];
+  let offset = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const inputs = sizes[l], outputs = sizes[l + 1];
+    layers.push({ inputs, outputs, kernelOffset: offset, biasOffset: offset + inputs * outputs });
+    offset += inputs * outputs + outputs;
+  }
+  return layers;
+}
+
+/**
+ * A multilayer perceptron `sizes[0] → sizes[1] → … → sizes[n]`, ReLU after every hidden
+ * layer, linear output.
+ *
+ * @example
+ * ```ts
+ * import { Mlp } from "./mlp.ts";
+ * import { Pcg32 } from "../rng.ts";
+ * const actor = Mlp.init([6, 128, 128, 4], new Pcg32(42));
+ * const logits = actor.forward(new Float32Array(6));
+ * if (logits.length !== 4) throw new Error("4 logits");
+ * ```
+ */
+export class Mlp {
+  /** Layer widths, input first. */
+  readonly sizes: readonly number[];
+  /** Where each layer lives in {@linkcode Mlp.params}. */
+  readonly layers: readonly LayerSlice[];
+  /** All parameters, flat. Call {@linkcode Mlp.touch} after changing them in place. */
+  readonly params: Float32Array;
+  #version = 0;
+  // Scratch rows for single-observation forward passes.
+  readonly #scratch: Float64Array[];
+
+  constructor(sizes: readonly number[], params?: Float32Array) {
+    this.sizes = [...sizes];
+    this.layers = layerSlices(sizes);
+    const last = this.layers[this.layers.length - 1];
+    const count = last.biasOffset + last.outputs;
+    if (params && params.length !== count) {
+      throw new RangeError(`Network [${sizes}] has ${count} parameters, got ${params.length}`);
+    }
+    this.params = params ?? new Float32Array(count);
+    this.#scratch = this.sizes.map((size) => new Float64Array(size));
+  }
+
+  /**
+   * A network initialised as PyTorch's `nn.Linear` does: every kernel and bias value
+   * uniform in ±1/√fan_in. Draws layer by layer, kernel then bias, row-major.
+   */
+  static init(sizes: readonly number[], rng: Pcg32): Mlp {
+    const net = new Mlp(sizes);
+    for (const layer of net.layers) {
+      const bound = 1 / Math.sqrt(layer.inputs);
+      const end = layer.biasOffset + layer.outputs;
+      for (let k = layer.kernelOffset; k < end; k++) net.params[k] = rng.uniform(-bound, bound);
+    }
+    return net;
+  }
+
+  /** Number of parameters. */
+  get size(): number {
+    return this.params.length;
+  }
+
+  /** Increases whenever the parameters change; caches of uploaded tensors compare it. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Marks the parameters as changed. */
+  touch(): void {
+    this.#version++;
+  }
+
+  /** A deep copy. */
+  clone(): Mlp {
+    return new Mlp(this.sizes, this.params.slice());
+  }
+
+  /** Copies another network's parameters into this one (same shape). */
+  copyFrom(other: Mlp): void {
+    if (other.params.length !== this.params.length) {
+      throw new RangeError(`Cannot copy a network of ${other.size} parameters into ${this.size}`);
+    }
+    this.params.set(other.params);
+    this.touch();
+  }
+
+  /**
+   * One observation through the network in plain JS (float64 accumulation): cheaper than
+   * a tfjs call for batch 1. Returns a new array of `sizes[n]` outputs.
+   */
+  forward(input: ArrayLike<number>): Float64Array {
+    if (input.length !== this.sizes[0]) {
+      throw new RangeError(`Network expects ${this.sizes[0]} inputs, got ${input.length}`);
+    }
+    const p = this.params;
+    let x: ArrayLike<number> = input;
+    for (let l = 0; l < this.layers.length; l++) {
+      const { inputs, outputs, kernelOffset, biasOffset } = this.layers[l];
+      const y = this.#scratch[l + 1];
+      for (let j = 0; j < outputs; j++) y[j] = p[biasOffset + j];
+      for (let i = 0; i < inputs; i++) {
+        const xi = x[i];
+        if (xi === 0) continue;
+        const row = kernelOffset + i * outputs;
+        for (let j = 0; j < outputs; j++) y[j] += xi * p[row + j];
+      }
+      if (l + 1 < this.layers.length) {
+        for (let j = 0; j < outputs; j++) if (y[j] < 0) y[j] = 0;
+      }
+      x = y;
+    }
+    return Float64Array.from(x);
+  }
+}
+
+/** Polyak averaging: `target ← tau · source + (1 − tau) · target`. */
+export function softUpdate(target: Mlp, source: Mlp, tau: number): void {
+  if (target.size !== source.size) {
+    throw new RangeError(
+      `Soft update between networks of ${target.size} and ${source.size} parameters`,
+    );
+  }
+  const t = target.params, s = source.params, keep = 1 - tau;
+  for (let k = 0; k < t.length; k++) t[k] = tau * s[k] + keep * t[k];
+  target.touch();
+}

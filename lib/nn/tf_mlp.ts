@@ -1,0 +1,134 @@
+/**
+ * Batched forward and backward passes of an {@linkcode Mlp} on tfjs.
+ *
+ * Backpropagation is written out by hand instead of using tfjs autodiff: on the WASM
+ * backend a matMul with a transposed operand misses XNNPACK and runs about 15x slower
+ * (see PERF_NOTES), and autodiff of `matMul` always uses the transposed forms. Here every
+ * product is a plain matMul, transposing explicitly whichever operand is smaller, and bias
+ * gradients are a product with a row of ones (the WASM `Sum` over axis 0 is slow too).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Mlp } from "./mlp.ts";
+
+const onesRows = new Map<number, tf.Tensor2D>();
+
+/** A kept `[1, rows]` tensor of ones (one per batch size, never freed: it is tiny). */
+function onesRow(rows: number): tf.Tensor2D {
+  let ones = onesRows.get(rows);
+  if (!ones) {
+    ones = tf.keep(tf.ones([1, rows]));
+    onesRows.set(rows, ones);
+  }
+  return ones;
+}
+
+/** `A^T · B` for `A: [rows, m]`, `B: [rows, n]` with plain (XNNPACK) matMuls only. */
+function transposedProduct(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const [rows, m] = a.shape;
+  const n = b.shape[1];
+  if (n === 1) return tf.reshape(tf.matMul(tf.reshape(b, [1, rows]), a), [m, 1]);
+  if (m === 1) return tf.matMul(tf.reshape(a, [1, rows]), b);
+  // (A^T B) = (B^T A)^T: transpose whichever costs fewer element moves.
+  if (rows * m <= rows * n + m * n) return tf.matMul(tf.transpose(a), b);
+  return tf.transpose(tf.matMul(tf.transpose(b), a));
+}
+
+/** `D · W^T` for `D: [rows, n]`, `W: [m, n]`. */
+function productWithTransposed(d: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const [m, n] = w.shape;
+  if (n === 1) return tf.matMul(d, tf.reshape(w, [1, m]));
+  return tf.matMul(d, tf.transpose(w));
+}
+
+/**
+ * The tensors of one {@linkcode Mlp}, uploaded on demand: {@linkcode TfMlp.sync} re-uploads
+ * only when the network's parameters changed since the last upload.
+ */
+export class TfMlp {
+  /** The network whose parameters these tensors mirror. */
+  readonly net: Mlp;
+  #kernels: tf.Tensor2D[] = [];
+  #biases: tf.Tensor1D[] = [];
+  #version = -1;
+
+  constructor(net: Mlp) {
+    this.net = net;
+  }
+
+  /** Uploads the parameters if they changed (kept: safe inside `tf.tidy`). */
+  sync(): void {
+    if (this.#version === this.net.version && this.#kernels.length > 0) return;
+    this.dispose();
+    const p = this.net.params;
+    for (const { inputs, outputs, kernelOffset, biasOffset } of this.net.layers) {
+      this.#kernels.push(tf.keep(
+        tf.tensor2d(p.subarray(kernelOffset, kernelOffset + inputs * outputs), [inputs, outputs]),
+      ));
+      this.#biases.push(tf.keep(tf.tensor1d(p.subarray(biasOffset, biasOffset + outputs))));
+    }
+    this.#version = this.net.version;
+  }
+
+  /** Frees the uploaded tensors. */
+  dispose(): void {
+    for (const t of this.#kernels) t.dispose();
+    for (const t of this.#biases) t.dispose();
+    this.#kernels = [];
+    this.#biases = [];
+  }
+
+  /**
+   * Forward pass of a batch `[rows, inputs]`. Returns every layer's activation, the input
+   * first and the linear output last (what {@linkcode TfMlp.backward} needs).
+   */
+  forwardTrace(input: tf.Tensor2D): tf.Tensor2D[] {
+    this.sync();
+    const activations = [input];
+    const last = this.#kernels.length - 1;
+    for (let l = 0; l <= last; l++) {
+      activations.push(tf.fused.matMul({
+        a: activations[l],
+        b: this.#kernels[l],
+        bias: this.#biases[l],
+        activation: l < last ? "relu" : "linear",
+      }) as tf.Tensor2D);
+    }
+    return activations;
+  }
+
+  /** Forward pass of a batch; only the output. */
+  forward(input: tf.Tensor2D): tf.Tensor2D {
+    const activations = this.forwardTrace(input);
+    for (let l = 1; l + 1 < activations.length; l++) activations[l].dispose();
+    return activations[activations.length - 1];
+  }
+
+  /**
+   * Backpropagates `outputGrad` (dLoss/dOutput, `[rows, outputs]`) through the network and
+   * writes dLoss/dParams into `grads` (flat, the {@linkcode Mlp.params} layout).
+   */
+  backward(activations: tf.Tensor2D[], outputGrad: tf.Tensor2D, grads: Float32Array): void {
+    if (grads.length !== this.net.size) {
+      throw new RangeError(
+        `Gradient array holds ${grads.length} values, expected ${this.net.size}`,
+      );
+    }
+    this.sync();
+    tf.tidy(() => {
+      const rows = outputGrad.shape[0];
+      let delta = outputGrad;
+      for (let l = this.#kernels.length - 1; l >= 0; l--) {
+        const { kernelOffset, biasOffset } = this.net.layers[l];
+        const input = activations[l];
+        grads.set(transposedProduct(input, delta).dataSync(), kernelOffset);
+        grads.set(tf.matMul(onesRow(rows), delta).dataSync(), biasOffset);
+        if (l > 0) {
+          // ReLU's derivative: 1 where its output was positive (0 at 0, as PyTorch).
+          delta = tf.mul(productWithTransposed(delta, this.#kernels[l]), tf.step(input));
+        }
+      }
+    });
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * The training loop of the seed notebook, and the files a run writes.
+ *
+ * @module
+ */
+import { MADDPGAgentManager } from "./agent/maddpg.ts";
+import type { ActionMode } from "./agent/maddpg.ts";
+import { runtimeInfo } from "./backend.ts";
+import type { RuntimeInfo } from "./backend.ts";
+import { saveMlp } from "./checkpoint.ts";
+import type { TrainConfig } from "./config.ts";
+import { MultiAgentGridEnv } from "./env/grid_world.ts";
+import { UsageError } from "./errors.ts";
+import { exists, isNonEmptyDir, writeFileAtomic } from "./files.ts";
+import { allocateBatch, ReplayBuffer } from "./replay_buffer.ts";
+import { Pcg32 } from "./rng.ts";
+
+/** One row of `metrics.csv`. */
+export interface EpisodeMetrics {
+  /** Episode number, from 1. */
+  episode: number;
+  /** Steps of this episode. */
+  steps: number;
+  /** Environment steps since the start of training. */
+  totalSteps: number;
+  /** Sum of the shared reward over the episode. */
+  reward: number;
+  /** Mean over agents of the episode's mean critic loss (0 when no update ran). */
+  criticLoss: number;
+  /** Mean over agents of the episode's mean actor loss (0 when no update ran). */
+  actorLoss: number;
+  /** Exploration rate at the end of the episode. */
+  epsilon: number;
+  /** Whether both agents reached their goals. */
+  success: boolean;
+  /** Per-agent mean critic losses. */
+  criticLosses: number[];
+  /** Per-agent mean actor losses. */
+  actorLosses: number[];
+}
+
+/** Result of test episodes. */
+export interface TestResult {
+  /** How actions were chosen. */
+  policy: ActionMode;
+  /** Each episode's reward, length and success. */
+  episodes: { reward: number; length: number; success: boolean }[];
+  /** Mean episode reward. */
+  averageReward: number;
+  /** Fraction of episodes that succeeded. */
+  successRate: number;
+}
+
+/** Contents of `summary.json`. */
+export interface TrainSummary {
+  /** Episodes trained. */
+  episodes: number;
+  /** Environment steps taken. */
+  totalSteps: number;
+  /** Update rounds run. */
+  updateRounds: number;
+  /** Wall time of the training loop, seconds. */
+  wallSeconds: number;
+  /** Environment steps per second of wall time. */
+  stepsPerSecond: number;
+  /** Means over the last (up to) 50 episodes. */
+  final50: { reward: number; criticLoss: number; actorLoss: number; successRate: number };
+  /** End-of-training tests: the notebook's (sampled actions) and a greedy one. */
+  test: { sample: TestResult; greedy: TestResult };
+  /** Peak resident set size seen during the run, MB. */
+  peakRssMb: number;
+}
+
+/** Where `train` writes, and what it prints. */
+export interface TrainOptions {
+  /** Run directory (created; must not hold results unless `force`). */
+  outDir: string;
+  /** Receives the notebook's progress lines and other messages. */
+  log?: (line: string) => void;
+  /** Receives a live one-line status (episode, steps/s, ETA), for a terminal. */
+  status?: (line: string) => void;
+}
+
+/** The header of `metrics.csv`, for `numAgents` agents. */
+export function metricsHeader(numAgents: number): string {
+  const perAgent = [
+    ...Array.from({ length: numAgents }, (_, i) => `critic_loss_${i}`),
+    ...Array.from({ length: numAgents }, (_, i) => `actor_loss_${i}`),
+  ];
+  return [
+    "episode",
+    "steps",
+    "total_steps",
+    "reward",
+    "critic_loss",
+    "actor_loss",
+    "epsilon",
+    "success",
+  ]
+    .concat(perAgent).join(",");
+}
+
+/** One `metrics.csv` line (no newline). */
+export function metricsLine(m: EpisodeMetrics): string {
+  return [
+    m.episode,
+    m.steps,
+    m.totalSteps,
+    m.reward,
+    m.criticLoss,
+    m.actorLoss,
+    m.epsilon,
+    m.success ? 1 : 0,
+    ...m.criticLosses,
+    ...m.actorLosses,
+  ].join(",");
+}
+
+/** The notebook's exploration schedule after `totalSteps` steps. */
+export function epsilonAt(config: TrainConfig, totalSteps: number): number {
+  const { epsilonStart, epsilonEnd, epsilonDecay } = config;
+  return Math.max(
+    epsilonEnd,
+    epsilonStart - totalSteps / epsilonDecay * (epsilonStart - epsilonEnd),
+  );
+}
+
+/**
+ * Picks the run directory: `out` when given (refused if it already holds results, unless
+ * `force`), else `results/<algo>-seed<seed>` or the first free `-2`, `-3`, … suffix.
+ */
+export async function resolveRunDir(
+  config: TrainConfig,
+  out: string | undefined,
+  force: boolean,
+  root = "results",
+): Promise<string> {
+  if (out !== undefined) {
+    if (!force && await isNonEmptyDir(out)) {
+      throw new UsageError(`${out} already holds results; choose another --out or pass --force`);
+    }
+    if (await exists(out) && !(await Deno.stat(out)).isDirectory) {
+      throw new UsageError(`--out ${out} exists and is not a directory`);
+    }
+    return out;
+  }
+  const base = `${root}/${config.algo}-seed${config.seed}`;
+  for (let suffix = 1;; suffix++) {
+    const dir = suffix === 1 ? base : `${base}-${suffix}`;
+    if (!(await exists(dir))) return dir;
+  }
+}
+
+/** Runs test episodes with decentralized actors. */
+export function runTestEpisodes(
+  manager: MADDPGAgentManager,
+  env: MultiAgentGridEnv,
+  policy: ActionMode,
+  episodes: number,
+  maxSteps: number,
+  rng: Pcg32,
+): TestResult {
+  const results: TestResult["episodes"] = [];
+  for (let e = 0; e < episodes; e++) {
+    let observations = env.reset();
+    let reward = 0, length = 0, done = false;
+    while (!done && length < maxSteps) {
+      const step = env.step(manager.selectActions(observations, policy, rng));
+      observations = step.observations;
+      reward += step.rewards[0];
+      done = step.done;
+      length++;
+    }
+    results.push({ reward, length, success: done });
+  }
+  const mean = (values: number[]) =>
+    values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+  return {
+    policy,
+    episodes: results,
+    averageReward: mean(results.map((r) => r.reward)),
+    successRate: mean(results.map((r) => (r.success ? 1 : 0))),
+  };
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Contents of `config.json`. */
+export interface RunRecord {
+  /** The resolved config. */
+  config: TrainConfig;
+  /** Versions and backend. */
+  runtime: RuntimeInfo;
+}
+
+/**
+ * Trains agents as the notebook does and writes `config.json`, `metrics.csv` (one line per
+ * episode, as it goes), `summary.json` and `checkpoint/` into `options.outDir`.
+ */
+export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainSummary> {
+  const { outDir, log = () => {}, status } = options;
+  const rng = new Pcg32(config.seed);
+  const env = new MultiAgentGridEnv({ size: config.gridSize, numAgents: 2 });
+  const { numAgents, observationDim, actionDim } = env;
+  const manager = new MADDPGAgentManager({
+    numAgents,
+    observationDim,
+    actionDim,
+    actorLr: config.actorLr,
+    criticLr: config.criticLr,
+    gamma: config.gamma,
+    tau: config.tau,
+    gradClip: config.gradClip,
+  }, rng);
+  const buffer = new ReplayBuffer({ capacity: config.bufferSize, numAgents, observationDim });
+  const batch = allocateBatch(config.batchSize, numAgents, observationDim);
+  const sampleIndices = new Int32Array(config.batchSize);
+
+  await Deno.mkdir(outDir, { recursive: true });
+  const record: RunRecord = { config, runtime: runtimeInfo() };
+  await writeFileAtomic(`${outDir}/config.json`, JSON.stringify(record, null, 2) + "\n");
+  const metricsFile = await Deno.open(`${outDir}/metrics.csv`, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  const encoder = new TextEncoder();
+  const history: EpisodeMetrics[] = [];
+  let peakRss = Deno.memoryUsage().rss;
+  try {
+    await metricsFile.write(encoder.encode(metricsHeader(numAgents) + "\n"));
+    let totalSteps = 0, updateRounds = 0;
+    let epsilon = config.epsilonStart;
+    const start = performance.now();
+    let lastStatus = 0;
+    for (let episode = 1; episode <= config.episodes; episode++) {
+      let observations = env.reset();
+      let reward = 0, steps = 0, done = false, updates = 0;
+      const criticSums = new Array(numAgents).fill(0);
+      const actorSums = new Array(numAgents).fill(0);
+      for (let t = 0; t < config.maxSteps; t++) {
+        let actions: number[];
+        if (rng.nextFloat() < epsilon) {
+          actions = Array.from({ length: numAgents }, () => rng.nextInt(actionDim));
+        } else {
+          actions = manager.selectActions(observations, "greedy");
+        }
+        const step = env.step(actions);
+        buffer.push(observations, actions, step.rewards, step.observations, step.done);
+        observations = step.observations;
+        reward += step.rewards[0];
+        totalSteps++;
+        steps++;
+        done = step.done;
+        if (buffer.length > config.batchSize && totalSteps % config.updateEvery === 0) {
+          for (let u = 0; u < config.numUpdates; u++) {
+            buffer.gather(buffer.sampleIndices(config.batchSize, rng, sampleIndices), batch);
+            const losses = manager.update(batch, rng);
+            for (let i = 0; i < numAgents; i++) {
+              criticSums[i] += losses.critic[i];
+              actorSums[i] += losses.actor[i];
+            }
+            updates++;
+            updateRounds++;
+          }
+        }
+        epsilon = epsilonAt(config, totalSteps);
+        if (done) break;
+      }
+      const criticLosses = criticSums.map((s) => (updates > 0 ? s / updates : 0));
+      const actorLosses = actorSums.map((s) => (updates > 0 ? s / updates : 0));
+      const metrics: EpisodeMetrics = {
+        episode,
+        steps,
+        totalSteps,
+        reward,
+        criticLoss: mean(criticLosses),
+        actorLoss: mean(actorLosses),
+        epsilon,
+        success: done,
+        criticLosses,
+        actorLosses,
+      };
+      history.push(metrics);
+      await metricsFile.write(encoder.encode(metricsLine(metrics) + "\n"));
+      peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+      if (episode % 50 === 0) {
+        const recent = history.slice(-50);
+        log(
+          `Ep ${episode}/${config.episodes} | Steps: ${totalSteps} | Avg Reward: ${
+            mean(recent.map((m) => m.reward)).toFixed(2)
+          } | Avg C_Loss: ${mean(recent.map((m) => m.criticLoss)).toFixed(4)} | Avg A_Loss: ${
+            mean(recent.map((m) => m.actorLoss)).toFixed(4)
+          } | Eps: ${epsilon.toFixed(3)}`,
+        );
+      }
+      const now = performance.now();
+      if (status && (now - lastStatus > 250 || episode === config.episodes)) {
+        lastStatus = now;
+        const seconds = (now - start) / 1000;
+        const eta = seconds / episode * (config.episodes - episode);
+        status(
+          `episode ${episode}/${config.episodes} | ${
+            (totalSteps / seconds).toFixed(0)
+          } steps/s | ETA ${eta.toFixed(0)} s`,
+        );
+      }
+    }
+    const wallSeconds = (performance.now() - start) / 1000;
+    const recent = history.slice(-50);
+    const sample = runTestEpisodes(
+      manager,
+      env,
+      "sample",
+      config.testEpisodes,
+      config.maxSteps,
+      rng,
+    );
+    const greedy = runTestEpisodes(
+      manager,
+      env,
+      "greedy",
+      config.testEpisodes,
+      config.maxSteps,
+      rng,
+    );
+    for (let i = 0; i < numAgents; i++) {
+      await saveMlp(manager.actors[i], `${outDir}/checkpoint/agent_${i}/actor`, `actor_${i}`);
+      await saveMlp(manager.critics[i], `${outDir}/checkpoint/agent_${i}/critic`, `critic_${i}`);
+    }
+    peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+    const summary: TrainSummary = {
+      episodes: config.episodes,
+      totalSteps,
+      updateRounds,
+      wallSeconds,
+      stepsPerSecond: totalSteps / wallSeconds,
+      final50: {
+        reward: mean(recent.map((m) => m.reward)),
+        criticLoss: mean(recent.map((m) => m.criticLoss)),
+        actorLoss: mean(recent.map((m) => m.actorLoss)),
+        successRate: mean(recent.map((m) => (m.success ? 1 : 0))),
+      },
+      test: { sample, greedy },
+      peakRssMb: peakRss / 2 ** 20,
+    };
+    await writeFileAtomic(`${outDir}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
+    return summary;
+  } finally {
+    metricsFile.close();
+    manager.dispose();
+  }
+}
