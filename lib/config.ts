@@ -50,6 +50,8 @@ export interface TrainConfig {
   numUpdates: number;
   /** Episodes of the end-of-training test. */
   testEpisodes: number;
+  /** Learner threads: 0 runs updates on the main thread, 2 runs one worker per agent (same results). */
+  workers: number;
 }
 
 /** The notebook's hyperparameters. */
@@ -72,9 +74,10 @@ export const DEFAULT_TRAIN_CONFIG = {
   updateEvery: 4,
   numUpdates: 1,
   testEpisodes: 5,
+  workers: 2,
 } as const satisfies TrainConfig;
 
-type Kind = "int+" | "int0" | "unit" | "real+" | "algo";
+type Kind = "int+" | "int0" | "unit" | "real+" | "algo" | "workers";
 
 /** How each field is checked; also the order of `--help`. */
 const FIELD_KINDS: Record<keyof TrainConfig, Kind> = {
@@ -96,6 +99,7 @@ const FIELD_KINDS: Record<keyof TrainConfig, Kind> = {
   updateEvery: "int+",
   numUpdates: "int+",
   testEpisodes: "int0",
+  workers: "workers",
 };
 
 const HELP: Record<keyof TrainConfig, string> = {
@@ -117,6 +121,7 @@ const HELP: Record<keyof TrainConfig, string> = {
   updateEvery: "environment steps between updates",
   numUpdates: "update rounds per interval",
   testEpisodes: "episodes of the end-of-training test",
+  workers: "learner threads: 0 (main thread) or 2 (one per agent); results are identical",
 };
 
 /** `maxSteps` → `max-steps`. */
@@ -138,6 +143,10 @@ function parseField(field: keyof TrainConfig, raw: unknown, where: string): stri
     return raw;
   }
   const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+  if (kind === "workers") {
+    if (value !== 0 && value !== 2) throw new UsageError(`${where} must be 0 or 2, got ${JSON.stringify(raw)}`);
+    return value;
+  }
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new UsageError(`${where} must be a number, got ${JSON.stringify(raw)}`);
   }

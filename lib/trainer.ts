@@ -3,8 +3,11 @@
  *
  * @module
  */
-import { MADDPGAgentManager } from "./agent/maddpg.ts";
-import type { ActionMode } from "./agent/maddpg.ts";
+import { MADDPGAgentManager, selectActions } from "./agent/maddpg.ts";
+import type { ActionMode, MaddpgOptions, UpdateLosses } from "./agent/maddpg.ts";
+import { InlineLearner } from "./agent/learner.ts";
+import type { Learner } from "./agent/learner.ts";
+import { ParallelLearner } from "./agent/parallel.ts";
 import { runtimeInfo } from "./backend.ts";
 import type { RuntimeInfo } from "./backend.ts";
 import { saveMlp } from "./checkpoint.ts";
@@ -12,6 +15,7 @@ import type { TrainConfig } from "./config.ts";
 import { MultiAgentGridEnv } from "./env/grid_world.ts";
 import { UsageError } from "./errors.ts";
 import { exists, isNonEmptyDir, writeFileAtomic } from "./files.ts";
+import type { Mlp } from "./nn/mlp.ts";
 import { allocateBatch, ReplayBuffer } from "./replay_buffer.ts";
 import { Pcg32 } from "./rng.ts";
 
@@ -153,7 +157,7 @@ export async function resolveRunDir(
 
 /** Runs test episodes with decentralized actors. */
 export function runTestEpisodes(
-  manager: MADDPGAgentManager,
+  actors: readonly Mlp[],
   env: MultiAgentGridEnv,
   policy: ActionMode,
   episodes: number,
@@ -165,7 +169,7 @@ export function runTestEpisodes(
     let observations = env.reset();
     let reward = 0, length = 0, done = false;
     while (!done && length < maxSteps) {
-      const step = env.step(manager.selectActions(observations, policy, rng));
+      const step = env.step(selectActions(actors, observations, policy, rng));
       observations = step.observations;
       reward += step.rewards[0];
       done = step.done;
@@ -204,7 +208,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const rng = new Pcg32(config.seed);
   const env = new MultiAgentGridEnv({ size: config.gridSize, numAgents: 2 });
   const { numAgents, observationDim, actionDim } = env;
-  const manager = new MADDPGAgentManager({
+  const managerOptions: MaddpgOptions = {
     numAgents,
     observationDim,
     actionDim,
@@ -213,7 +217,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     gamma: config.gamma,
     tau: config.tau,
     gradClip: config.gradClip,
-  }, rng);
+  };
+  const manager = new MADDPGAgentManager(managerOptions, rng);
   const buffer = new ReplayBuffer({ capacity: config.bufferSize, numAgents, observationDim });
   const batch = allocateBatch(config.batchSize, numAgents, observationDim);
   const sampleIndices = new Int32Array(config.batchSize);
@@ -229,6 +234,9 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const encoder = new TextEncoder();
   const history: EpisodeMetrics[] = [];
   let peakRss = Deno.memoryUsage().rss;
+  const learner: Learner = config.workers > 0
+    ? await ParallelLearner.start(manager, managerOptions)
+    : new InlineLearner(manager);
   try {
     await metricsFile.write(encoder.encode(metricsHeader(numAgents) + "\n"));
     let totalSteps = 0, updateRounds = 0;
@@ -240,11 +248,20 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       let reward = 0, steps = 0, done = false, updates = 0;
       const criticSums = new Array(numAgents).fill(0);
       const actorSums = new Array(numAgents).fill(0);
+      const addLosses = (rounds: UpdateLosses[]) => {
+        for (const losses of rounds) {
+          for (let i = 0; i < numAgents; i++) {
+            criticSums[i] += losses.critic[i];
+            actorSums[i] += losses.actor[i];
+          }
+        }
+      };
       for (let t = 0; t < config.maxSteps; t++) {
         let actions: number[];
         if (rng.nextFloat() < epsilon) {
           actions = Array.from({ length: numAgents }, () => rng.nextInt(actionDim));
         } else {
+          addLosses(await learner.flush()); // the greedy action needs the current actors
           actions = manager.selectActions(observations, "greedy");
         }
         const step = env.step(actions);
@@ -257,11 +274,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         if (buffer.length > config.batchSize && totalSteps % config.updateEvery === 0) {
           for (let u = 0; u < config.numUpdates; u++) {
             buffer.gather(buffer.sampleIndices(config.batchSize, rng, sampleIndices), batch);
-            const losses = manager.update(batch, rng);
-            for (let i = 0; i < numAgents; i++) {
-              criticSums[i] += losses.critic[i];
-              actorSums[i] += losses.actor[i];
-            }
+            learner.submit(batch, manager.drawUniforms(config.batchSize, rng));
             updates++;
             updateRounds++;
           }
@@ -269,6 +282,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         epsilon = epsilonAt(config, totalSteps);
         if (done) break;
       }
+      addLosses(await learner.flush());
       const criticLosses = criticSums.map((s) => (updates > 0 ? s / updates : 0));
       const actorLosses = actorSums.map((s) => (updates > 0 ? s / updates : 0));
       const metrics: EpisodeMetrics = {
@@ -308,10 +322,11 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         );
       }
     }
+    await learner.collect();
     const wallSeconds = (performance.now() - start) / 1000;
     const recent = history.slice(-50);
     const sample = runTestEpisodes(
-      manager,
+      manager.actors,
       env,
       "sample",
       config.testEpisodes,
@@ -319,7 +334,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       rng,
     );
     const greedy = runTestEpisodes(
-      manager,
+      manager.actors,
       env,
       "greedy",
       config.testEpisodes,
@@ -350,6 +365,6 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     return summary;
   } finally {
     metricsFile.close();
-    manager.dispose();
+    await learner.close();
   }
 }

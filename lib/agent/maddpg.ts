@@ -43,6 +43,18 @@ export interface UpdateLosses {
   actor: number[];
 }
 
+/** An actor update half done: see {@linkcode MADDPGAgentManager.prepareActor}. */
+export interface PreparedActor {
+  /** The agent. */
+  agent: number;
+  /** Its sampled actions, one per batch row. */
+  actions: Int32Array;
+  /** mean over the batch of log π(a|o). */
+  meanLogProb: number;
+  /** ∇ of that mean with respect to the actor's parameters (flat). */
+  logProbGrad: Float32Array;
+}
+
 /** How actors choose actions. */
 export type ActionMode = "greedy" | "sample";
 
@@ -58,12 +70,12 @@ export function argmax(
 }
 
 /**
- * Draws from the categorical distribution softmax(logits[offset .. offset+length]) with
- * one uniform number of `rng` (inverse CDF).
+ * Draws from the categorical distribution softmax(logits[offset .. offset+length]) by
+ * inverse CDF, given one number `u` uniform in [0, 1).
  */
 export function sampleCategorical(
   logits: ArrayLike<number>,
-  rng: Pcg32,
+  u: number,
   offset = 0,
   length = logits.length - offset,
 ): number {
@@ -71,13 +83,48 @@ export function sampleCategorical(
   for (let k = 0; k < length; k++) max = Math.max(max, logits[offset + k]);
   let total = 0;
   for (let k = 0; k < length; k++) total += Math.exp(logits[offset + k] - max);
-  const u = rng.nextFloat() * total;
+  const threshold = u * total;
   let cumulative = 0;
   for (let k = 0; k < length; k++) {
     cumulative += Math.exp(logits[offset + k] - max);
-    if (u < cumulative) return k;
+    if (threshold < cumulative) return k;
   }
-  return length - 1; // u rounded up to the total
+  return length - 1; // u · total rounded up to the total
+}
+
+/**
+ * Decentralized action selection: actor i sees only `observations[i]`. `greedy` takes the
+ * argmax of its logits, `sample` draws from its categorical distribution (needs `rng`).
+ */
+export function selectActions(
+  actors: readonly Mlp[],
+  observations: readonly Float32Array[],
+  mode: ActionMode,
+  rng?: Pcg32,
+): number[] {
+  return actors.map((actor, i) => {
+    const logits = actor.forward(observations[i]);
+    if (mode === "greedy") return argmax(logits);
+    if (!rng) throw new Error("Sampling actions needs a random number generator");
+    return sampleCategorical(logits, rng.nextFloat());
+  });
+}
+
+/**
+ * The tensors of one update round that every agent's update shares: each agent's
+ * observations, the critics' inputs, and the target actors' next actions.
+ */
+export interface Round {
+  /** The batch. */
+  batch: Batch;
+  /** Each agent's observations, `[B, observationDim]`. */
+  observations: tf.Tensor2D[];
+  /** Critic input of the stored transitions, `[B, criticInputDim]`. */
+  criticInput: tf.Tensor2D;
+  /** Critic input of the next observations with the target actors' greedy actions. */
+  nextCriticInput: tf.Tensor2D;
+  /** The uniform numbers of the actor updates, `[agent i][agent j][row b]` flat. */
+  uniforms: Float64Array;
 }
 
 /**
@@ -129,7 +176,6 @@ export class MADDPGAgentManager {
   readonly criticOptimizers: Adam[];
 
   readonly #tf: Map<Mlp, TfMlp> = new Map();
-  readonly #actorGrads: Float32Array;
   readonly #criticGrads: Float32Array;
 
   /** Builds every network, initialised from `rng` agent by agent (actor, then critic). */
@@ -163,7 +209,6 @@ export class MADDPGAgentManager {
     this.targetCritics = this.critics.map((net) => net.clone());
     this.actorOptimizers = this.actors.map((net) => new Adam(net.size, { lr: actorLr }));
     this.criticOptimizers = this.critics.map((net) => new Adam(net.size, { lr: criticLr }));
-    this.#actorGrads = new Float32Array(this.actors[0].size);
     this.#criticGrads = new Float32Array(this.critics[0].size);
   }
 
@@ -177,12 +222,7 @@ export class MADDPGAgentManager {
    * the argmax, `sample` draws from the actor's categorical distribution (needs `rng`).
    */
   selectActions(observations: readonly Float32Array[], mode: ActionMode, rng?: Pcg32): number[] {
-    return this.actors.map((actor, i) => {
-      const logits = actor.forward(observations[i]);
-      if (mode === "greedy") return argmax(logits);
-      if (!rng) throw new Error("Sampling actions needs a random number generator");
-      return sampleCategorical(logits, rng);
-    });
+    return selectActions(this.actors, observations, mode, rng);
   }
 
   #tfOf(net: Mlp): TfMlp {
@@ -229,56 +269,88 @@ export class MADDPGAgentManager {
     return tf.tensor2d(data, [rows, width]);
   }
 
+  /** Number of uniform draws one update round needs (see {@linkcode Round.uniforms}). */
+  uniformsPerRound(batchSize: number): number {
+    return this.numAgents * this.numAgents * batchSize;
+  }
+
   /**
    * One update round on a batch: every agent's critic and actor in turn (the notebook's
-   * `update(batch, i)` for i = 0..N−1), then the soft update of all targets.
+   * `update(batch, i)` for i = 0..N−1), then the soft update of all targets. The random
+   * draws of the actor updates are taken from `rng` up front, in the order the notebook
+   * makes them (agent i's update: agent j's actions, row by row).
    */
   update(batch: Batch, rng: Pcg32): UpdateLosses {
-    const { numAgents } = this;
-    const rows = batch.size;
+    return this.updateWithUniforms(batch, this.drawUniforms(batch.size, rng));
+  }
+
+  /** Draws the uniform numbers of one round's actor updates from `rng`. */
+  drawUniforms(batchSize: number, rng: Pcg32): Float64Array {
+    const uniforms = new Float64Array(this.uniformsPerRound(batchSize));
+    for (let k = 0; k < uniforms.length; k++) uniforms[k] = rng.nextFloat();
+    return uniforms;
+  }
+
+  /** {@linkcode MADDPGAgentManager.update} with the random draws given. */
+  updateWithUniforms(batch: Batch, uniforms: Float64Array): UpdateLosses {
+    const round = this.beginRound(batch, uniforms);
     const losses: UpdateLosses = { critic: [], actor: [] };
-    const observations = this.#agentColumns(batch.observations, rows);
-    const nextObservations = this.#agentColumns(batch.nextObservations, rows);
-    const observationTensors = observations.map((data) =>
-      tf.tensor2d(data, [rows, this.observationDim])
-    );
-    // Target actions are the same for every agent's update: the targets only move after all.
-    const nextActions = new Int32Array(rows * numAgents);
-    for (let j = 0; j < numAgents; j++) {
-      const logits = tf.tidy(() =>
-        this.#tfOf(this.targetActors[j]).forward(tf.tensor2d(nextObservations[j], [
-          rows,
-          this.observationDim,
-        ]))
-      );
-      const values = logits.dataSync();
-      logits.dispose();
-      for (let b = 0; b < rows; b++) {
-        nextActions[b * numAgents + j] = argmax(values, b * this.actionDim, this.actionDim);
-      }
-    }
-    const nextCriticInput = this.#criticInput(batch.nextObservations, nextActions, rows);
-    const criticInput = this.#criticInput(batch.observations, batch.actions, rows);
     try {
-      for (let i = 0; i < numAgents; i++) {
-        losses.critic.push(this.#updateCritic(i, batch, criticInput, nextCriticInput));
-        losses.actor.push(this.#updateActor(i, batch, observationTensors, rng));
+      for (let i = 0; i < this.numAgents; i++) {
+        losses.critic.push(this.updateCritic(round, i));
+        losses.actor.push(this.updateActor(round, i));
       }
     } finally {
-      nextCriticInput.dispose();
-      criticInput.dispose();
-      for (const t of observationTensors) t.dispose();
+      this.endRound(round);
     }
     this.updateTargets();
     return losses;
   }
 
-  #updateCritic(
-    agent: number,
-    batch: Batch,
-    criticInput: tf.Tensor2D,
-    nextInput: tf.Tensor2D,
-  ): number {
+  /**
+   * Uploads a batch and computes what every agent's update shares. The target actors'
+   * actions are computed once: targets only move after all agents are updated.
+   * Free it with {@linkcode MADDPGAgentManager.endRound}.
+   */
+  beginRound(batch: Batch, uniforms: Float64Array): Round {
+    const { numAgents, observationDim, actionDim } = this;
+    const rows = batch.size;
+    if (uniforms.length !== this.uniformsPerRound(rows)) {
+      throw new RangeError(`A round needs ${this.uniformsPerRound(rows)} uniforms, got ${uniforms.length}`);
+    }
+    const nextObservations = this.#agentColumns(batch.nextObservations, rows);
+    const nextActions = new Int32Array(rows * numAgents);
+    for (let j = 0; j < numAgents; j++) {
+      const logits = tf.tidy(() =>
+        this.#tfOf(this.targetActors[j]).forward(tf.tensor2d(nextObservations[j], [rows, observationDim]))
+      );
+      const values = logits.dataSync();
+      logits.dispose();
+      for (let b = 0; b < rows; b++) {
+        nextActions[b * numAgents + j] = argmax(values, b * actionDim, actionDim);
+      }
+    }
+    return {
+      batch,
+      uniforms,
+      observations: this.#agentColumns(batch.observations, rows).map((data) =>
+        tf.tensor2d(data, [rows, observationDim])
+      ),
+      criticInput: this.#criticInput(batch.observations, batch.actions, rows),
+      nextCriticInput: this.#criticInput(batch.nextObservations, nextActions, rows),
+    };
+  }
+
+  /** Frees a round's tensors. */
+  endRound(round: Round): void {
+    round.criticInput.dispose();
+    round.nextCriticInput.dispose();
+    for (const t of round.observations) t.dispose();
+  }
+
+  /** Updates agent `agent`'s critic on the round's batch; returns its MSE loss. */
+  updateCritic(round: Round, agent: number): number {
+    const { batch, criticInput, nextCriticInput: nextInput } = round;
     const rows = batch.size, { numAgents } = this;
     const nextQ = tf.tidy(() => this.#tfOf(this.targetCritics[agent]).forward(nextInput));
     const nextValues = nextQ.dataSync();
@@ -305,25 +377,79 @@ export class MADDPGAgentManager {
     return loss / rows;
   }
 
-  #updateActor(agent: number, batch: Batch, observations: tf.Tensor2D[], rng: Pcg32): number {
+  /**
+   * Updates agent `agent`'s actor, sampling every agent's action from the current actors
+   * (so agents updated earlier in the round act with their new weights). Returns its loss.
+   */
+  updateActor(round: Round, agent: number): number {
+    return this.finishActor(round, this.prepareActor(round, agent));
+  }
+
+  /**
+   * The part of an actor update that needs only this agent's own actor: its sampled
+   * actions and the gradient of mean log π_i(a_i|o_i).
+   *
+   * The notebook multiplies log_prob ([B]) by Q ([B, 1]); broadcasting makes that a [B, B]
+   * matrix, so its loss is −mean(log π_i(a_i|o_i)) · mean(Q_i) (kept: it is the spec). Its
+   * gradient is −mean(Q_i) · ∇ mean(log π_i), and ∇ mean(log π_i) does not depend on the
+   * other agents' actions: a worker computes it before the other actors arrive.
+   */
+  prepareActor(round: Round, agent: number): PreparedActor {
+    const { batch, observations, uniforms } = round;
     const rows = batch.size, { numAgents, actionDim } = this;
-    const sampled = new Int32Array(rows * numAgents);
-    let trace: tf.Tensor2D[] = [];
-    let agentLogits: ArrayLike<number> = [];
-    for (let j = 0; j < numAgents; j++) {
-      const actor = this.#tfOf(this.actors[j]);
-      let logits: ArrayLike<number>;
-      if (j === agent) {
-        trace = actor.forwardTrace(observations[j]);
-        logits = trace[trace.length - 1].dataSync();
-        agentLogits = logits;
-      } else {
-        const out = tf.tidy(() => actor.forward(observations[j]));
-        logits = out.dataSync();
-        out.dispose();
+    const actor = this.#tfOf(this.actors[agent]);
+    const trace = actor.forwardTrace(observations[agent]);
+    const logits = trace[trace.length - 1].dataSync();
+    const actions = new Int32Array(rows);
+    const logitsGrad = new Float32Array(rows * actionDim);
+    let meanLogProb = 0;
+    for (let b = 0; b < rows; b++) {
+      const offset = b * actionDim;
+      const u = uniforms[(agent * numAgents + agent) * rows + b];
+      const action = sampleCategorical(logits, u, offset, actionDim);
+      actions[b] = action;
+      let max = -Infinity;
+      for (let k = 0; k < actionDim; k++) max = Math.max(max, logits[offset + k]);
+      let total = 0;
+      for (let k = 0; k < actionDim; k++) total += Math.exp(logits[offset + k] - max);
+      meanLogProb += logits[offset + action] - max - Math.log(total);
+      // d mean(log softmax(z_b)[a_b]) / dz_b = (onehot(a_b) − softmax(z_b)) / B
+      for (let k = 0; k < actionDim; k++) {
+        const probability = Math.exp(logits[offset + k] - max) / total;
+        logitsGrad[offset + k] = ((k === action ? 1 : 0) - probability) / rows;
       }
+    }
+    const gradTensor = tf.tensor2d(logitsGrad, [rows, actionDim]);
+    const logProbGrad = new Float32Array(this.actors[agent].size);
+    try {
+      actor.backward(trace, gradTensor, logProbGrad);
+    } finally {
+      gradTensor.dispose();
+      for (let l = 1; l < trace.length; l++) trace[l].dispose();
+    }
+    return { agent, actions, meanLogProb: meanLogProb / rows, logProbGrad };
+  }
+
+  /**
+   * The rest of an actor update: the other agents' actions from their current actors,
+   * mean Q_i of the joint action, then the clipped Adam step. Returns the actor loss.
+   */
+  finishActor(round: Round, prepared: PreparedActor): number {
+    const { batch, observations, uniforms } = round;
+    const rows = batch.size, { numAgents, actionDim } = this;
+    const { agent } = prepared;
+    const sampled = new Int32Array(rows * numAgents);
+    for (let j = 0; j < numAgents; j++) {
+      if (j === agent) {
+        for (let b = 0; b < rows; b++) sampled[b * numAgents + j] = prepared.actions[b];
+        continue;
+      }
+      const out = tf.tidy(() => this.#tfOf(this.actors[j]).forward(observations[j]));
+      const logits = out.dataSync();
+      out.dispose();
       for (let b = 0; b < rows; b++) {
-        sampled[b * numAgents + j] = sampleCategorical(logits, rng, b * actionDim, actionDim);
+        const u = uniforms[(agent * numAgents + j) * rows + b];
+        sampled[b * numAgents + j] = sampleCategorical(logits, u, b * actionDim, actionDim);
       }
     }
     const input = this.#criticInput(batch.observations, sampled, rows);
@@ -331,43 +457,26 @@ export class MADDPGAgentManager {
     const q = qTensor.dataSync();
     qTensor.dispose();
     input.dispose();
-    // The notebook multiplies log_prob ([B]) by Q ([B, 1]): broadcasting makes that a
-    // [B, B] matrix, so its loss is −mean(log π(a_b|o_b)) · mean(Q) (kept: it is the spec).
-    // Hence dloss/dlogits_b = −mean(Q)/B · (onehot(a_b) − softmax(logits_b)).
     let meanQ = 0;
     for (let b = 0; b < rows; b++) meanQ += q[b];
     meanQ /= rows;
-    const logitsGrad = new Float32Array(rows * actionDim);
-    const scale = -meanQ / rows;
-    let meanLogProb = 0;
-    for (let b = 0; b < rows; b++) {
-      const offset = b * actionDim;
-      let max = -Infinity;
-      for (let k = 0; k < actionDim; k++) max = Math.max(max, agentLogits[offset + k]);
-      let total = 0;
-      for (let k = 0; k < actionDim; k++) total += Math.exp(agentLogits[offset + k] - max);
-      const action = sampled[b * numAgents + agent];
-      meanLogProb += agentLogits[offset + action] - max - Math.log(total);
-      for (let k = 0; k < actionDim; k++) {
-        const probability = Math.exp(agentLogits[offset + k] - max) / total;
-        logitsGrad[offset + k] = scale * ((k === action ? 1 : 0) - probability);
-      }
-    }
-    const loss = -(meanLogProb / rows) * meanQ;
-    const gradTensor = tf.tensor2d(logitsGrad, [rows, actionDim]);
-    this.#tfOf(this.actors[agent]).backward(trace, gradTensor, this.#actorGrads);
-    gradTensor.dispose();
-    for (let l = 1; l < trace.length; l++) trace[l].dispose();
-    clipGradNorm(this.#actorGrads, this.gradClip);
-    this.actorOptimizers[agent].step(this.actors[agent].params, this.#actorGrads);
+    const grads = prepared.logProbGrad;
+    for (let k = 0; k < grads.length; k++) grads[k] *= -meanQ;
+    clipGradNorm(grads, this.gradClip);
+    this.actorOptimizers[agent].step(this.actors[agent].params, grads);
     this.actors[agent].touch();
-    return loss;
+    return -prepared.meanLogProb * meanQ;
   }
 
-  /** Soft-updates every target network towards its online network. */
-  updateTargets(): void {
+  /**
+   * Soft-updates target networks towards their online networks: every target actor, and
+   * the target critics of `criticsOf` (default: every agent).
+   */
+  updateTargets(criticsOf?: readonly number[]): void {
     for (let i = 0; i < this.numAgents; i++) {
-      softUpdate(this.targetCritics[i], this.critics[i], this.tau);
+      if (!criticsOf || criticsOf.includes(i)) {
+        softUpdate(this.targetCritics[i], this.critics[i], this.tau);
+      }
       softUpdate(this.targetActors[i], this.actors[i], this.tau);
     }
   }

@@ -1,0 +1,57 @@
+/**
+ * Where update rounds run: on the calling thread ({@linkcode InlineLearner}) or on one
+ * worker thread per agent (`ParallelLearner` in `parallel.ts`). Both give bit-identical
+ * results; the trainer only sees this interface.
+ *
+ * @module
+ */
+import type { Mlp } from "../nn/mlp.ts";
+import type { Batch } from "../replay_buffer.ts";
+import type { MADDPGAgentManager, UpdateLosses } from "./maddpg.ts";
+
+/** Runs update rounds for a trainer. */
+export interface Learner {
+  /** The current actors, valid after {@linkcode Learner.flush}. */
+  readonly actors: readonly Mlp[];
+  /** Queues one update round (the batch is copied or consumed before this returns). */
+  submit(batch: Batch, uniforms: Float64Array): void;
+  /** Waits for every queued round; returns their losses in submission order. */
+  flush(): Promise<UpdateLosses[]>;
+  /** Waits for queued rounds and returns a manager holding every network's final state. */
+  collect(): Promise<MADDPGAgentManager>;
+  /** Frees threads and tensors. */
+  close(): Promise<void>;
+}
+
+/** Runs every round immediately on the calling thread. */
+export class InlineLearner implements Learner {
+  readonly #manager: MADDPGAgentManager;
+  #pending: UpdateLosses[] = [];
+
+  constructor(manager: MADDPGAgentManager) {
+    this.#manager = manager;
+  }
+
+  get actors(): readonly Mlp[] {
+    return this.#manager.actors;
+  }
+
+  submit(batch: Batch, uniforms: Float64Array): void {
+    this.#pending.push(this.#manager.updateWithUniforms(batch, uniforms));
+  }
+
+  flush(): Promise<UpdateLosses[]> {
+    const done = this.#pending;
+    this.#pending = [];
+    return Promise.resolve(done);
+  }
+
+  collect(): Promise<MADDPGAgentManager> {
+    return Promise.resolve(this.#manager);
+  }
+
+  close(): Promise<void> {
+    this.#manager.dispose();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,130 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task evaluate --run results/<run> [--episodes 5] [--policy greedy|sample]`:
+ * loads a run's actors and runs decentralized test episodes (each actor sees only its own
+ * observation); writes `eval.json` into the run directory.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { ActionMode } from "../lib/agent/maddpg.ts";
+import { loadMlp } from "../lib/checkpoint.ts";
+import { configFromRecord } from "../lib/config.ts";
+import { MultiAgentGridEnv } from "../lib/env/grid_world.ts";
+import { runMain, UsageError } from "../lib/errors.ts";
+import { writeFileAtomic } from "../lib/files.ts";
+import { Pcg32 } from "../lib/rng.ts";
+import { runTestEpisodes } from "../lib/trainer.ts";
+import type { TestResult } from "../lib/trainer.ts";
+
+const HELP = `Usage: deno task evaluate --run results/<run> [flags]
+
+Runs a trained run's actors, decentralized, and writes <run>/eval.json.
+
+  --run DIR          run directory written by train (required)
+  --episodes N       test episodes [5]
+  --policy P         greedy (argmax, default) or sample (the notebook's test)
+  --seed N           seed of the sampling policy [the run's seed]
+  --max-steps N      step limit per episode [the run's max-steps]
+  --help             this text`;
+
+function positiveInt(flag: string, raw: string, allowZero = false): number {
+  const value = raw.trim() === "" ? NaN : Number(raw);
+  if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new UsageError(
+      `${flag} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+/** Contents of `eval.json`. */
+export interface EvalRecord extends TestResult {
+  /** Seed of the sampling generator. */
+  seed: number;
+  /** Step limit per episode. */
+  maxSteps: number;
+}
+
+/** Evaluates `runDir`'s actors. */
+export async function evaluate(
+  runDir: string,
+  options: { episodes: number; policy: ActionMode; seed?: number; maxSteps?: number },
+): Promise<EvalRecord> {
+  const configPath = `${runDir}/config.json`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(configPath);
+  } catch {
+    throw new UsageError(`Cannot read ${configPath}: not a run directory written by train`);
+  }
+  let record: { config?: unknown };
+  try {
+    record = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${configPath} is not valid JSON`);
+  }
+  const config = configFromRecord(record.config, configPath);
+  const env = new MultiAgentGridEnv({ size: config.gridSize, numAgents: 2 });
+  const actors = [];
+  for (let i = 0; i < env.numAgents; i++) {
+    actors.push(
+      await loadMlp(`${runDir}/checkpoint/agent_${i}/actor`, [env.observationDim, 128, 128, env.actionDim]),
+    );
+  }
+  const seed = options.seed ?? config.seed;
+  const maxSteps = options.maxSteps ?? config.maxSteps;
+  const result = runTestEpisodes(actors, env, options.policy, options.episodes, maxSteps, new Pcg32(seed));
+  return { ...result, seed, maxSteps };
+}
+
+/** Parses flags, evaluates, prints, writes `eval.json`. */
+export async function main(args: string[] = Deno.args): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        run: { type: "string" },
+        episodes: { type: "string" },
+        policy: { type: "string" },
+        seed: { type: "string" },
+        "max-steps": { type: "string" },
+        help: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0]);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const runDir = values.run as string | undefined;
+  if (!runDir) throw new UsageError("--run DIR is required (a directory written by train)");
+  const policy = (values.policy ?? "greedy") as string;
+  if (policy !== "greedy" && policy !== "sample") {
+    throw new UsageError(`--policy must be greedy or sample, got ${JSON.stringify(policy)}`);
+  }
+  const episodes = positiveInt("--episodes", (values.episodes ?? "5") as string);
+  const seed = values.seed === undefined ? undefined : positiveInt("--seed", values.seed as string, true);
+  const maxSteps = values["max-steps"] === undefined
+    ? undefined
+    : positiveInt("--max-steps", values["max-steps"] as string);
+  const result = await evaluate(runDir, { episodes, policy, seed, maxSteps });
+  console.log(`--- Evaluating ${runDir} (${policy}, ${episodes} episodes) ---`);
+  result.episodes.forEach((e, i) =>
+    console.log(
+      `Episode ${i + 1}: Reward = ${e.reward.toFixed(2)}, Length = ${e.length}${e.success ? ", success" : ""}`,
+    )
+  );
+  console.log(
+    `Average Reward: ${result.averageReward.toFixed(2)} | Success rate: ${result.successRate}`,
+  );
+  await writeFileAtomic(`${runDir}/eval.json`, JSON.stringify(result, null, 2) + "\n");
+  console.log(`Wrote ${runDir}/eval.json`);
+}
+
+if (import.meta.main) await runMain(() => main());
