@@ -7,7 +7,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 // Imported for its side effect: registers the "wasm" backend with tfjs-core.
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
 
@@ -15,9 +15,12 @@ import * as wasm from "@tensorflow/tfjs-backend-wasm";
 export const BACKEND = "wasm";
 
 let ready: Promise<void> | undefined;
+let chosen: string | undefined;
 
 /**
- * Selects and initialises the tfjs WASM backend (idempotent).
+ * Selects and initialises the tfjs WASM backend (idempotent). `"cpu"` is for a thread
+ * that only builds models to save them while worker threads learn on WASM: it spares the
+ * memory of one more WASM instance.
  *
  * @example
  * ```ts
@@ -25,13 +28,17 @@ let ready: Promise<void> | undefined;
  * await initBackend();
  * ```
  */
-export function initBackend(): Promise<void> {
+export function initBackend(backend: "wasm" | "cpu" = BACKEND): Promise<void> {
+  if (chosen !== undefined && chosen !== backend) {
+    return Promise.reject(new Error(`tfjs backend already set to "${chosen}", not "${backend}"`));
+  }
+  chosen = backend;
   ready ??= (async () => {
     // tfjs logs a hint about tfjs-node on first use under Deno (it looks like Node); silence it.
     tf.env().set("IS_TEST", true);
-    const ok = await tf.setBackend(BACKEND);
-    if (!ok || tf.getBackend() !== BACKEND) {
-      throw new Error(`Could not initialise the tfjs "${BACKEND}" backend`);
+    const ok = await tf.setBackend(backend);
+    if (!ok || tf.getBackend() !== backend) {
+      throw new Error(`Could not initialise the tfjs "${backend}" backend`);
     }
     await tf.ready();
   })();
@@ -42,7 +49,7 @@ export function initBackend(): Promise<void> {
 export interface RuntimeInfo {
   /** Deno version, e.g. "2.9.6". */
   deno: string;
-  /** `@tensorflow/tfjs` version. */
+  /** `@tensorflow/tfjs-core` version (the same as `@tensorflow/tfjs`'s). */
   tfjs: string;
   /** `@tensorflow/tfjs-backend-wasm` version. */
   tfjsBackendWasm: string;
@@ -58,7 +65,7 @@ export interface RuntimeInfo {
 export function runtimeInfo(): RuntimeInfo {
   return {
     deno: Deno.version.deno,
-    tfjs: tf.version.tfjs,
+    tfjs: tf.version_core,
     tfjsBackendWasm: wasm.version_wasm,
     backend: tf.getBackend(),
     simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),

@@ -8,7 +8,7 @@ import type { ActionMode, MaddpgOptions, UpdateLosses } from "./agent/maddpg.ts"
 import { InlineLearner } from "./agent/learner.ts";
 import type { Learner } from "./agent/learner.ts";
 import { ParallelLearner } from "./agent/parallel.ts";
-import { runtimeInfo } from "./backend.ts";
+import { initBackend } from "./backend.ts";
 import type { RuntimeInfo } from "./backend.ts";
 import { saveMlp } from "./checkpoint.ts";
 import type { TrainConfig } from "./config.ts";
@@ -223,8 +223,13 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const batch = allocateBatch(config.batchSize, numAgents, observationDim);
   const sampleIndices = new Int32Array(config.batchSize);
 
+  // With worker threads, this thread only builds models to save them: tfjs "cpu" suffices.
+  await initBackend(config.workers > 0 ? "cpu" : "wasm");
+  const learner: Learner = config.workers > 0
+    ? await ParallelLearner.start(manager, managerOptions)
+    : new InlineLearner(manager);
   await Deno.mkdir(outDir, { recursive: true });
-  const record: RunRecord = { config, runtime: runtimeInfo() };
+  const record: RunRecord = { config, runtime: learner.runtime };
   await writeFileAtomic(`${outDir}/config.json`, JSON.stringify(record, null, 2) + "\n");
   const metricsFile = await Deno.open(`${outDir}/metrics.csv`, {
     write: true,
@@ -234,9 +239,6 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const encoder = new TextEncoder();
   const history: EpisodeMetrics[] = [];
   let peakRss = Deno.memoryUsage().rss;
-  const learner: Learner = config.workers > 0
-    ? await ParallelLearner.start(manager, managerOptions)
-    : new InlineLearner(manager);
   try {
     await metricsFile.write(encoder.encode(metricsHeader(numAgents) + "\n"));
     let totalSteps = 0, updateRounds = 0;

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { initBackend } from "../lib/backend.ts";
 import { parseTrainArgs, trainHelp } from "../lib/config.ts";
 import { runMain } from "../lib/errors.ts";
 import { resolveRunDir, train } from "../lib/trainer.ts";
@@ -17,7 +16,6 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     return;
   }
   const outDir = await resolveRunDir(flags.config, flags.out, flags.force);
-  await initBackend();
   const log = flags.quiet ? () => {} : (line: string) => console.log(line);
   const terminal = !flags.quiet && Deno.stderr.isTerminal();
   const encoder = new TextEncoder();

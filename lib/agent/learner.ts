@@ -5,12 +5,16 @@
  *
  * @module
  */
+import { runtimeInfo } from "../backend.ts";
+import type { RuntimeInfo } from "../backend.ts";
 import type { Mlp } from "../nn/mlp.ts";
 import type { Batch } from "../replay_buffer.ts";
 import type { MADDPGAgentManager, UpdateLosses } from "./maddpg.ts";
 
 /** Runs update rounds for a trainer. */
 export interface Learner {
+  /** The tfjs runtime the updates run on. */
+  readonly runtime: RuntimeInfo;
   /** The current actors, valid after {@linkcode Learner.flush}. */
   readonly actors: readonly Mlp[];
   /** Queues one update round (the batch is copied or consumed before this returns). */
@@ -30,6 +34,10 @@ export class InlineLearner implements Learner {
 
   constructor(manager: MADDPGAgentManager) {
     this.#manager = manager;
+  }
+
+  get runtime(): RuntimeInfo {
+    return runtimeInfo();
   }
 
   get actors(): readonly Mlp[] {

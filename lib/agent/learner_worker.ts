@@ -6,7 +6,8 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { initBackend } from "../backend.ts";
+import { initBackend, runtimeInfo } from "../backend.ts";
+import type { RuntimeInfo } from "../backend.ts";
 import { Pcg32 } from "../rng.ts";
 import type { Batch } from "../replay_buffer.ts";
 import { MADDPGAgentManager } from "./maddpg.ts";
@@ -31,7 +32,7 @@ export type ToWorker =
 
 /** Messages a learner worker sends to the main thread. */
 export type FromWorker =
-  | { type: "ready" }
+  | { type: "ready"; runtime: RuntimeInfo }
   | { type: "done"; id: number; critic: number; actor: number; actorParams: Float32Array }
   | {
     type: "state";
@@ -118,7 +119,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
             } else inbox[j].push(e.data);
           };
         });
-        reply({ type: "ready" });
+        reply({ type: "ready", runtime: runtimeInfo() });
       } else if (message.type === "round") {
         reply(await runRound(message.id, message.batch, message.uniforms));
       } else if (message.type === "collect") {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { Adam, clipGradNorm } from "../nn/adam.ts";
 import { Mlp, softUpdate } from "../nn/mlp.ts";
 import { TfMlp } from "../nn/tf_mlp.ts";

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { RuntimeInfo } from "../backend.ts";
 import type { Mlp } from "../nn/mlp.ts";
 import type { Batch } from "../replay_buffer.ts";
 import type { Learner } from "./learner.ts";
@@ -32,6 +33,7 @@ export class ParallelLearner implements Learner {
   #order: number[] = [];
   #waiters: (() => void)[] = [];
   #failure: Error | undefined;
+  #runtime: RuntimeInfo | undefined;
   readonly #stateHandlers = new Map<number, (message: FromWorker) => void>();
 
   private constructor(manager: MADDPGAgentManager) {
@@ -55,7 +57,10 @@ export class ParallelLearner implements Learner {
       ready.push(
         new Promise((resolve, reject) => {
           worker.onmessage = (event: MessageEvent<FromWorker>) => {
-            if (event.data.type === "ready") resolve();
+            if (event.data.type === "ready") {
+              learner.#runtime = event.data.runtime;
+              resolve();
+            }
             else if (event.data.type === "error") reject(new Error(event.data.message));
           };
           worker.onerror = (event) => {
@@ -92,6 +97,11 @@ export class ParallelLearner implements Learner {
       };
     });
     return learner;
+  }
+
+  /** The workers' tfjs runtime (backend, versions). */
+  get runtime(): RuntimeInfo {
+    return this.#runtime!;
   }
 
   get actors(): readonly Mlp[] {

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { Mlp } from "./mlp.ts";
 
 const onesRows = new Map<number, tf.Tensor2D>();
