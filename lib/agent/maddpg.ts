@@ -350,9 +350,21 @@ export class MADDPGAgentManager {
 
   /** Updates agent `agent`'s critic on the round's batch; returns its MSE loss. */
   updateCritic(round: Round, agent: number): number {
-    const { batch, criticInput, nextCriticInput: nextInput } = round;
+    const loss = this.criticGradient(round, agent, this.#criticGrads);
+    clipGradNorm(this.#criticGrads, this.gradClip);
+    this.criticOptimizers[agent].step(this.critics[agent].params, this.#criticGrads);
+    this.critics[agent].touch();
+    return loss;
+  }
+
+  /**
+   * The critic loss `mean((Q_i(x, a) − y)²)`, `y = r_i + γ (1 − d) Q'_i(x', a')`, and its
+   * gradient with respect to critic i's parameters (written into `grads`).
+   */
+  criticGradient(round: Round, agent: number, grads: Float32Array): number {
+    const { batch, criticInput, nextCriticInput } = round;
     const rows = batch.size, { numAgents } = this;
-    const nextQ = tf.tidy(() => this.#tfOf(this.targetCritics[agent]).forward(nextInput));
+    const nextQ = tf.tidy(() => this.#tfOf(this.targetCritics[agent]).forward(nextCriticInput));
     const nextValues = nextQ.dataSync();
     nextQ.dispose();
     const critic = this.#tfOf(this.critics[agent]);
@@ -368,12 +380,12 @@ export class MADDPGAgentManager {
       outputGrad[b] = 2 * error / rows;
     }
     const gradTensor = tf.tensor2d(outputGrad, [rows, 1]);
-    critic.backward(activations, gradTensor, this.#criticGrads);
-    gradTensor.dispose();
-    for (let l = 1; l < activations.length; l++) activations[l].dispose();
-    clipGradNorm(this.#criticGrads, this.gradClip);
-    this.criticOptimizers[agent].step(this.critics[agent].params, this.#criticGrads);
-    this.critics[agent].touch();
+    try {
+      critic.backward(activations, gradTensor, grads);
+    } finally {
+      gradTensor.dispose();
+      for (let l = 1; l < activations.length; l++) activations[l].dispose();
+    }
     return loss / rows;
   }
 
@@ -435,6 +447,18 @@ export class MADDPGAgentManager {
    * mean Q_i of the joint action, then the clipped Adam step. Returns the actor loss.
    */
   finishActor(round: Round, prepared: PreparedActor): number {
+    const { loss, grads } = this.actorGradient(round, prepared);
+    clipGradNorm(grads, this.gradClip);
+    this.actorOptimizers[prepared.agent].step(this.actors[prepared.agent].params, grads);
+    this.actors[prepared.agent].touch();
+    return loss;
+  }
+
+  /**
+   * The actor loss `−mean(log π_i(a_i|o_i)) · mean(Q_i(x, a))` and its gradient, given
+   * {@linkcode MADDPGAgentManager.prepareActor}'s part (whose gradient array it reuses).
+   */
+  actorGradient(round: Round, prepared: PreparedActor): { loss: number; grads: Float32Array } {
     const { batch, observations, uniforms } = round;
     const rows = batch.size, { numAgents, actionDim } = this;
     const { agent } = prepared;
@@ -462,10 +486,7 @@ export class MADDPGAgentManager {
     meanQ /= rows;
     const grads = prepared.logProbGrad;
     for (let k = 0; k < grads.length; k++) grads[k] *= -meanQ;
-    clipGradNorm(grads, this.gradClip);
-    this.actorOptimizers[agent].step(this.actors[agent].params, grads);
-    this.actors[agent].touch();
-    return -prepared.meanLogProb * meanQ;
+    return { loss: -prepared.meanLogProb * meanQ, grads };
   }
 
   /**

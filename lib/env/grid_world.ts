@@ -90,6 +90,26 @@ export class MultiAgentGridEnv {
     return [...this.#positions];
   }
 
+  /**
+   * Places the agents on given cells (for tests and replays) and returns their
+   * observations. Cells must be distinct and on the grid.
+   */
+  setPositions(cells: readonly (readonly [number, number])[]): Float32Array[] {
+    if (cells.length !== this.numAgents) {
+      throw new RangeError(`Expected ${this.numAgents} cells, got ${cells.length}`);
+    }
+    for (const [row, col] of cells) {
+      if (![row, col].every((v) => Number.isInteger(v) && v >= 0 && v < this.size)) {
+        throw new RangeError(`Cell (${row}, ${col}) is not on the ${this.size}x${this.size} grid`);
+      }
+    }
+    if (cells[0][0] === cells[1][0] && cells[0][1] === cells[1][1]) {
+      throw new RangeError(`Agents cannot share cell (${cells[0][0]}, ${cells[0][1]})`);
+    }
+    this.#positions = cells.map(([row, col]) => [row, col] as const);
+    return this.observe();
+  }
+
   /** Puts the agents back on their start cells and returns their observations. */
   reset(): Float32Array[] {
     this.#positions = [...this.startPositions];

@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../lib/backend.ts";
+import { Adam, clipGradNorm } from "../lib/nn/adam.ts";
+import { Mlp, softUpdate } from "../lib/nn/mlp.ts";
+import { TfMlp } from "../lib/nn/tf_mlp.ts";
+import { Pcg32 } from "../lib/rng.ts";
+import { assertAllClose, finiteDifferences, forward64 } from "./_reference.ts";
+
+await initBackend();
+
+Deno.test("Mlp.init() draws every parameter uniformly within ±1/√fan_in, as nn.Linear", () => {
+  const net = Mlp.init([20, 256, 256, 1], new Pcg32(1));
+  assert.equal(net.size, 20 * 256 + 256 + 256 * 256 + 256 + 256 + 1);
+  for (const layer of net.layers) {
+    const bound = 1 / Math.sqrt(layer.inputs);
+    const values = net.params.subarray(layer.kernelOffset, layer.biasOffset + layer.outputs);
+    let max = 0, sum = 0, sumSquares = 0;
+    for (const v of values) {
+      max = Math.max(max, Math.abs(v));
+      sum += v;
+      sumSquares += v * v;
+    }
+    assert.ok(max <= bound, `layer ${layer.inputs}: |w| ${max} > ${bound}`);
+    assert.ok(max > 0.95 * bound, "the whole interval is used");
+    // Uniform(−b, b) has variance b²/3.
+    const variance = sumSquares / values.length - (sum / values.length) ** 2;
+    assert.ok(Math.abs(variance / (bound * bound / 3) - 1) < 0.1, `variance ${variance}`);
+  }
+});
+
+Deno.test("Mlp.forward() and TfMlp.forward() agree with a float64 reference", () => {
+  const net = Mlp.init([6, 16, 16, 4], new Pcg32(2));
+  const rng = new Pcg32(3);
+  const rows = 7;
+  const input = Float32Array.from({ length: rows * 6 }, () => rng.uniform(-1, 1));
+  const tfNet = new TfMlp(net);
+  const out = tf.tidy(() => tfNet.forward(tf.tensor2d(input, [rows, 6])));
+  const batched = out.dataSync();
+  out.dispose();
+  for (let b = 0; b < rows; b++) {
+    const row = input.subarray(b * 6, (b + 1) * 6);
+    const expected = forward64(net.sizes, net.params, row);
+    assertAllClose(net.forward(row), expected, 1e-6, 1e-6);
+    assertAllClose(batched.subarray(b * 4, (b + 1) * 4), expected, 1e-5, 1e-5);
+  }
+  tfNet.dispose();
+});
+
+Deno.test("TfMlp.backward() matches finite differences of a float64 loss", () => {
+  for (const sizes of [[5, 7, 6, 3], [4, 8, 1], [20, 12, 12, 1]]) {
+    const net = Mlp.init(sizes, new Pcg32(4));
+    const rng = new Pcg32(5);
+    const rows = 6, inputs = sizes[0], outputs = sizes[sizes.length - 1];
+    const input = Float32Array.from({ length: rows * inputs }, () => rng.uniform(-1, 1));
+    // loss = Σ_b Σ_k c_bk · out_bk, so dloss/dout = c.
+    const weights = Float32Array.from({ length: rows * outputs }, () => rng.uniform(-1, 1));
+    const loss = (params: Float64Array) => {
+      let total = 0;
+      for (let b = 0; b < rows; b++) {
+        const out = forward64(sizes, params, input.subarray(b * inputs, (b + 1) * inputs));
+        for (let k = 0; k < outputs; k++) total += weights[b * outputs + k] * out[k];
+      }
+      return total;
+    };
+    const tfNet = new TfMlp(net);
+    const x = tf.tensor2d(input, [rows, inputs]);
+    const trace = tfNet.forwardTrace(x);
+    const dOut = tf.tensor2d(weights, [rows, outputs]);
+    const grads = new Float32Array(net.size);
+    tfNet.backward(trace, dOut, grads);
+    tf.dispose([...trace, dOut]);
+    tfNet.dispose();
+    assertAllClose(grads, finiteDifferences(loss, net.params), 1e-3, 1e-4);
+  }
+});
+
+Deno.test("Adam.step() computes torch.optim.Adam's update", () => {
+  const params = Float32Array.of(0.5, -0.3, 2);
+  const adam = new Adam(3, { lr: 0.01 });
+  const g1 = [0.1, -0.2, 0.0], g2 = [0.3, 0.1, -0.5];
+  adam.step(params, Float32Array.from(g1));
+  adam.step(params, Float32Array.from(g2));
+  // By hand: m = 0.9 m + 0.1 g; v = 0.999 v + 0.001 g²;
+  // p -= lr / (1 − 0.9^t) · m / (√v / √(1 − 0.999^t) + 1e-8)
+  const expected = [0.5, -0.3, 2].map((p0, k) => {
+    let p = p0, m = 0, v = 0;
+    for (const [t, g] of [[1, g1[k]], [2, g2[k]]]) {
+      m = 0.9 * m + 0.1 * g;
+      v = 0.999 * v + 0.001 * g * g;
+      p -= 0.01 / (1 - 0.9 ** t) * m / (Math.sqrt(v) / Math.sqrt(1 - 0.999 ** t) + 1e-8);
+    }
+    return p;
+  });
+  assertAllClose(params, expected, 1e-6, 1e-7);
+  assert.equal(adam.stepCount, 2);
+  const state = adam.getState();
+  const copy = new Adam(3, { lr: 0.01 });
+  copy.setState(state);
+  const a = params.slice(), b = params.slice();
+  adam.step(a, Float32Array.of(1, 2, 3));
+  copy.step(b, Float32Array.of(1, 2, 3));
+  assert.deepEqual(a, b);
+});
+
+Deno.test("clipGradNorm() scales to the maximum norm as torch's clip_grad_norm_", () => {
+  const grads = Float32Array.of(3, 4);
+  assert.equal(clipGradNorm(grads, 1), 5);
+  assertAllClose(grads, [3 / (5 + 1e-6), 4 / (5 + 1e-6)], 1e-7, 0);
+  const small = Float32Array.of(0.3, 0.4);
+  clipGradNorm(small, 1);
+  assert.deepEqual(small, Float32Array.of(0.3, 0.4));
+});
+
+Deno.test("softUpdate() moves the target by tau towards the source", () => {
+  const target = new Mlp([1, 1], Float32Array.of(1, 2));
+  const source = new Mlp([1, 1], Float32Array.of(3, -2));
+  const before = target.version;
+  softUpdate(target, source, 0.25);
+  assertAllClose(target.params, [0.25 * 3 + 0.75 * 1, 0.25 * -2 + 0.75 * 2], 1e-7, 0);
+  assert.ok(target.version > before);
+  assert.throws(() => softUpdate(target, new Mlp([2, 1]), 0.1), /Soft update between networks/);
+});
