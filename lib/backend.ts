@@ -18,9 +18,9 @@ let ready: Promise<void> | undefined;
 let chosen: string | undefined;
 
 /**
- * Selects and initialises the tfjs WASM backend (idempotent). `"cpu"` is for a thread
- * that only builds models to save them while worker threads learn on WASM: it spares the
- * memory of one more WASM instance.
+ * Selects and initialises the tfjs WASM backend (idempotent: the first call decides).
+ * `"cpu"` is for a thread that only builds models to save them while worker threads learn
+ * on WASM: it spares the memory of one more WASM instance.
  *
  * @example
  * ```ts
@@ -29,8 +29,12 @@ let chosen: string | undefined;
  * ```
  */
 export function initBackend(backend: "wasm" | "cpu" = BACKEND): Promise<void> {
-  if (chosen !== undefined && chosen !== backend) {
-    return Promise.reject(new Error(`tfjs backend already set to "${chosen}", not "${backend}"`));
+  // The first call decides; "cpu" only ever asks for less than "wasm" gives.
+  if (chosen !== undefined) {
+    if (chosen === "cpu" && backend === "wasm") {
+      return Promise.reject(new Error(`tfjs backend already set to "cpu", not "wasm"`));
+    }
+    return ready!;
   }
   chosen = backend;
   ready ??= (async () => {

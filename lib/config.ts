@@ -144,7 +144,9 @@ function parseField(field: keyof TrainConfig, raw: unknown, where: string): stri
   }
   const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
   if (kind === "workers") {
-    if (value !== 0 && value !== 2) throw new UsageError(`${where} must be 0 or 2, got ${JSON.stringify(raw)}`);
+    if (value !== 0 && value !== 2) {
+      throw new UsageError(`${where} must be 0 or 2, got ${JSON.stringify(raw)}`);
+    }
     return value;
   }
   if (typeof value !== "number" || !Number.isFinite(value)) {

@@ -32,7 +32,9 @@ function positiveInt(flag: string, raw: string, allowZero = false): number {
   const value = raw.trim() === "" ? NaN : Number(raw);
   if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
     throw new UsageError(
-      `${flag} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(raw)}`,
+      `${flag} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${
+        JSON.stringify(raw)
+      }`,
     );
   }
   return value;
@@ -69,12 +71,24 @@ export async function evaluate(
   const actors = [];
   for (let i = 0; i < env.numAgents; i++) {
     actors.push(
-      await loadMlp(`${runDir}/checkpoint/agent_${i}/actor`, [env.observationDim, 128, 128, env.actionDim]),
+      await loadMlp(`${runDir}/checkpoint/agent_${i}/actor`, [
+        env.observationDim,
+        128,
+        128,
+        env.actionDim,
+      ]),
     );
   }
   const seed = options.seed ?? config.seed;
   const maxSteps = options.maxSteps ?? config.maxSteps;
-  const result = runTestEpisodes(actors, env, options.policy, options.episodes, maxSteps, new Pcg32(seed));
+  const result = runTestEpisodes(
+    actors,
+    env,
+    options.policy,
+    options.episodes,
+    maxSteps,
+    new Pcg32(seed),
+  );
   return { ...result, seed, maxSteps };
 }
 
@@ -109,7 +123,9 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     throw new UsageError(`--policy must be greedy or sample, got ${JSON.stringify(policy)}`);
   }
   const episodes = positiveInt("--episodes", (values.episodes ?? "5") as string);
-  const seed = values.seed === undefined ? undefined : positiveInt("--seed", values.seed as string, true);
+  const seed = values.seed === undefined
+    ? undefined
+    : positiveInt("--seed", values.seed as string, true);
   const maxSteps = values["max-steps"] === undefined
     ? undefined
     : positiveInt("--max-steps", values["max-steps"] as string);
@@ -117,7 +133,9 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   console.log(`--- Evaluating ${runDir} (${policy}, ${episodes} episodes) ---`);
   result.episodes.forEach((e, i) =>
     console.log(
-      `Episode ${i + 1}: Reward = ${e.reward.toFixed(2)}, Length = ${e.length}${e.success ? ", success" : ""}`,
+      `Episode ${i + 1}: Reward = ${e.reward.toFixed(2)}, Length = ${e.length}${
+        e.success ? ", success" : ""
+      }`,
     )
   );
   console.log(

@@ -4,7 +4,11 @@
  */
 
 /** Forward pass of a ReLU MLP in float64; params in the tfjs Layers flat layout. */
-export function forward64(sizes: readonly number[], params: ArrayLike<number>, input: ArrayLike<number>): number[] {
+export function forward64(
+  sizes: readonly number[],
+  params: ArrayLike<number>,
+  input: ArrayLike<number>,
+): number[] {
   let x = Array.from(input);
   let offset = 0;
   for (let l = 0; l + 1 < sizes.length; l++) {
@@ -42,8 +46,15 @@ export function finiteDifferences(
 }
 
 /** Asserts |a − b| ≤ atol + rtol·|b| elementwise. */
-export function assertAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-3, atol = 1e-5): void {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
+export function assertAllClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-3,
+  atol = 1e-5,
+): void {
+  if (actual.length !== expected.length) {
+    throw new Error(`length ${actual.length} != ${expected.length}`);
+  }
   for (let k = 0; k < actual.length; k++) {
     if (!(Math.abs(actual[k] - expected[k]) <= atol + rtol * Math.abs(expected[k]))) {
       throw new Error(`element ${k}: ${actual[k]} is not close to ${expected[k]}`);

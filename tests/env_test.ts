@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { MultiAgentGridEnv } from "../lib/env/grid_world.ts";
 
 function close(actual: number, expected: number, tolerance = 1e-6): void {
-  assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not within ${tolerance} of ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tolerance,
+    `${actual} is not within ${tolerance} of ${expected}`,
+  );
 }
 
 function envAt(cells: [number, number][], size = 5): MultiAgentGridEnv {
@@ -113,7 +116,10 @@ Deno.test("MultiAgentGridEnv.step() rejects bad actions and leaves the state unc
   env.reset();
   env.step([1, 2]);
   const before = env.positions;
-  assert.throws(() => env.step([1]), (e) => e instanceof RangeError && /Expected 2 actions, got 1/.test(e.message));
+  assert.throws(
+    () => env.step([1]),
+    (e) => e instanceof RangeError && /Expected 2 actions, got 1/.test(e.message),
+  );
   assert.throws(() => env.step([1, 2, 3]), /got 3/);
   assert.throws(() => env.step([4, 0]), (e) => e instanceof RangeError && /got 4/.test(e.message));
   assert.throws(() => env.step([0, -1]), /agent 1 .* got -1/);

@@ -67,14 +67,32 @@ Deno.test("criticGradient() matches an independent float64 computation of the no
     for (let b = 0; b < rows; b++) {
       const next = batch.nextObservations.subarray(b * 2 * o, (b + 1) * 2 * o);
       const nextActions = [0, 1].map((j) =>
-        argmax(forward64(manager.targetActors[j].sizes, manager.targetActors[j].params, next.subarray(j * o, (j + 1) * o)))
+        argmax(
+          forward64(
+            manager.targetActors[j].sizes,
+            manager.targetActors[j].params,
+            next.subarray(j * o, (j + 1) * o),
+          ),
+        )
       );
-      const nextQ = forward64(manager.targetCritics[agent].sizes, manager.targetCritics[agent].params, criticRow(next, nextActions, n))[0];
+      const nextQ = forward64(
+        manager.targetCritics[agent].sizes,
+        manager.targetCritics[agent].params,
+        criticRow(next, nextActions, n),
+      )[0];
       targets.push(batch.rewards[b * 2 + agent] + 0.9 * (1 - batch.dones[b]) * nextQ);
-      inputs.push(criticRow(batch.observations.subarray(b * 2 * o, (b + 1) * 2 * o), [batch.actions[b * 2], batch.actions[b * 2 + 1]], n));
+      inputs.push(
+        criticRow(batch.observations.subarray(b * 2 * o, (b + 1) * 2 * o), [
+          batch.actions[b * 2],
+          batch.actions[b * 2 + 1],
+        ], n),
+      );
     }
     const mse = (params: Float64Array) =>
-      inputs.reduce((s, x, b) => s + (forward64(manager.critics[agent].sizes, params, x)[0] - targets[b]) ** 2, 0) / rows;
+      inputs.reduce(
+        (s, x, b) => s + (forward64(manager.critics[agent].sizes, params, x)[0] - targets[b]) ** 2,
+        0,
+      ) / rows;
     assert.ok(Math.abs(loss - mse(Float64Array.from(manager.critics[agent].params))) < 1e-5);
     assertAllClose(grads, finiteDifferences(mse, manager.critics[agent].params), 1e-3, 1e-5);
   }
@@ -93,28 +111,43 @@ Deno.test("actorGradient() matches the notebook's broadcast loss −mean over [B
     const prepared = manager.prepareActor(round, agent);
     const { loss, grads } = manager.actorGradient(round, prepared);
     // Independent: sample every agent's actions from float64 logits with the same uniforms.
-    const obsOf = (b: number, j: number) => batch.observations.subarray(b * 2 * o + j * o, b * 2 * o + (j + 1) * o);
+    const obsOf = (b: number, j: number) =>
+      batch.observations.subarray(b * 2 * o + j * o, b * 2 * o + (j + 1) * o);
     const actions = Array.from({ length: rows }, (_, b) =>
       [0, 1].map((j) => {
         const logits = forward64(manager.actors[j].sizes, manager.actors[j].params, obsOf(b, j));
         return sampleCategorical(logits, uniforms[(agent * 2 + j) * rows + b]);
       }));
     const q = actions.map((a, b) =>
-      forward64(manager.critics[agent].sizes, manager.critics[agent].params, criticRow(batch.observations.subarray(b * 2 * o, (b + 1) * 2 * o), a, n))[0]
+      forward64(
+        manager.critics[agent].sizes,
+        manager.critics[agent].params,
+        criticRow(batch.observations.subarray(b * 2 * o, (b + 1) * 2 * o), a, n),
+      )[0]
     );
     // The notebook: (log_prob [B] * Q [B, 1]).mean() broadcasts to a [B, B] matrix.
     const notebookLoss = (params: Float64Array) => {
       let total = 0;
       for (let a = 0; a < rows; a++) {
         for (let b = 0; b < rows; b++) {
-          total += logSoftmax(forward64(manager.actors[agent].sizes, params, obsOf(b, agent)), actions[b][agent]) * q[a];
+          total += logSoftmax(
+            forward64(manager.actors[agent].sizes, params, obsOf(b, agent)),
+            actions[b][agent],
+          ) * q[a];
         }
       }
       return -total / (rows * rows);
     };
     assert.deepEqual(Array.from(prepared.actions), actions.map((a) => a[agent]));
-    assert.ok(Math.abs(loss - notebookLoss(Float64Array.from(manager.actors[agent].params))) < 1e-5);
-    assertAllClose(grads, finiteDifferences(notebookLoss, manager.actors[agent].params), 1e-3, 1e-6);
+    assert.ok(
+      Math.abs(loss - notebookLoss(Float64Array.from(manager.actors[agent].params))) < 1e-5,
+    );
+    assertAllClose(
+      grads,
+      finiteDifferences(notebookLoss, manager.actors[agent].params),
+      1e-3,
+      1e-6,
+    );
   }
   manager.endRound(round);
   manager.dispose();
@@ -123,7 +156,9 @@ Deno.test("actorGradient() matches the notebook's broadcast loss −mean over [B
 Deno.test("update() soft-updates every target once, after all agents are updated", () => {
   const rng = new Pcg32(13);
   const manager = new MADDPGAgentManager(TINY, rng);
-  const targetsBefore = [...manager.targetActors, ...manager.targetCritics].map((net) => net.params.slice());
+  const targetsBefore = [...manager.targetActors, ...manager.targetCritics].map((net) =>
+    net.params.slice()
+  );
   manager.update(randomBatch(4, TINY, rng), rng);
   const online = [...manager.actors, ...manager.critics];
   [...manager.targetActors, ...manager.targetCritics].forEach((target, k) => {
@@ -136,7 +171,10 @@ Deno.test("update() soft-updates every target once, after all agents are updated
 Deno.test("ParallelLearner gives bit-identical networks and losses to InlineLearner", async () => {
   const options: MaddpgOptions = { numAgents: 2, observationDim: 6, actionDim: 4 };
   const inline = new InlineLearner(new MADDPGAgentManager(options, new Pcg32(21)));
-  const parallel = await ParallelLearner.start(new MADDPGAgentManager(options, new Pcg32(21)), options);
+  const parallel = await ParallelLearner.start(
+    new MADDPGAgentManager(options, new Pcg32(21)),
+    options,
+  );
   const rng = new Pcg32(22);
   for (let round = 0; round < 8; round++) {
     const batch = randomBatch(64, options, rng);
@@ -149,7 +187,9 @@ Deno.test("ParallelLearner gives bit-identical networks and losses to InlineLear
   for (const key of ["actors", "critics", "targetActors", "targetCritics"] as const) {
     a[key].forEach((net, i) => assert.deepEqual(b[key][i].params, net.params, `${key}[${i}]`));
   }
-  a.criticOptimizers.forEach((opt, i) => assert.deepEqual(b.criticOptimizers[i].getState(), opt.getState()));
+  a.criticOptimizers.forEach((opt, i) =>
+    assert.deepEqual(b.criticOptimizers[i].getState(), opt.getState())
+  );
   await inline.close();
   await parallel.close();
 });

@@ -41,7 +41,9 @@ Deno.test("ReplayBuffer.sampleIndices() draws without replacement", () => {
     for (const i of indices) assert.ok(i >= 0 && i < 300);
   }
   // A sample of everything is a permutation.
-  assert.deepEqual([...buffer.sampleIndices(300, rng)].sort((a, b) => a - b), [...Array(300).keys()]);
+  assert.deepEqual([...buffer.sampleIndices(300, rng)].sort((a, b) => a - b), [
+    ...Array(300).keys(),
+  ]);
 });
 
 Deno.test("ReplayBuffer.sampleIndices() is uniform over stored transitions", () => {
@@ -49,13 +51,18 @@ Deno.test("ReplayBuffer.sampleIndices() is uniform over stored transitions", () 
   fill(buffer, 50);
   const counts = new Array(50).fill(0);
   const rng = new Pcg32(10);
-  for (let trial = 0; trial < 4000; trial++) for (const i of buffer.sampleIndices(10, rng)) counts[i]++;
+  for (let trial = 0; trial < 4000; trial++) {
+    for (const i of buffer.sampleIndices(10, rng)) counts[i]++;
+  }
   // Expected 800 each; 5 standard deviations is about 140.
   for (const c of counts) assert.ok(Math.abs(c - 800) < 140, `count ${c}`);
 });
 
 Deno.test("ReplayBuffer rejects bad sizes and transitions", () => {
-  assert.throws(() => new ReplayBuffer({ capacity: 0, numAgents: 2, observationDim: 2 }), /capacity .* got 0/);
+  assert.throws(
+    () => new ReplayBuffer({ capacity: 0, numAgents: 2, observationDim: 2 }),
+    /capacity .* got 0/,
+  );
   const buffer = new ReplayBuffer({ capacity: 10, numAgents: 2, observationDim: 2 });
   fill(buffer, 3);
   assert.throws(() => buffer.sampleIndices(4, new Pcg32(1)), /Cannot sample 4 .* holding 3/);
@@ -64,7 +71,11 @@ Deno.test("ReplayBuffer rejects bad sizes and transitions", () => {
     /2 agents/,
   );
   assert.throws(
-    () => buffer.push([new Float32Array(3), new Float32Array(2)], [0, 0], [0, 0], [new Float32Array(2), new Float32Array(2)], false),
+    () =>
+      buffer.push([new Float32Array(3), new Float32Array(2)], [0, 0], [0, 0], [
+        new Float32Array(2),
+        new Float32Array(2),
+      ], false),
     /length 2/,
   );
 });

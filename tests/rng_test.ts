@@ -26,8 +26,14 @@ Deno.test("Pcg32.getState() and fromState() continue the same stream", () => {
 
 Deno.test("Pcg32.setState() rejects malformed states", () => {
   const rng = new Pcg32(1);
-  assert.throws(() => rng.setState({ state: "xyz", inc: "0000000000000001" }), /"state" must be 16 hex/);
-  assert.throws(() => rng.setState({ state: "0000000000000000", inc: "0000000000000002" }), /must be odd/);
+  assert.throws(
+    () => rng.setState({ state: "xyz", inc: "0000000000000001" }),
+    /"state" must be 16 hex/,
+  );
+  assert.throws(
+    () => rng.setState({ state: "0000000000000000", inc: "0000000000000002" }),
+    /must be odd/,
+  );
 });
 
 Deno.test("Pcg32 rejects seeds that are not non-negative safe integers", () => {

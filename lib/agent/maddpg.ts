@@ -316,13 +316,17 @@ export class MADDPGAgentManager {
     const { numAgents, observationDim, actionDim } = this;
     const rows = batch.size;
     if (uniforms.length !== this.uniformsPerRound(rows)) {
-      throw new RangeError(`A round needs ${this.uniformsPerRound(rows)} uniforms, got ${uniforms.length}`);
+      throw new RangeError(
+        `A round needs ${this.uniformsPerRound(rows)} uniforms, got ${uniforms.length}`,
+      );
     }
     const nextObservations = this.#agentColumns(batch.nextObservations, rows);
     const nextActions = new Int32Array(rows * numAgents);
     for (let j = 0; j < numAgents; j++) {
       const logits = tf.tidy(() =>
-        this.#tfOf(this.targetActors[j]).forward(tf.tensor2d(nextObservations[j], [rows, observationDim]))
+        this.#tfOf(this.targetActors[j]).forward(
+          tf.tensor2d(nextObservations[j], [rows, observationDim]),
+        )
       );
       const values = logits.dataSync();
       logits.dispose();

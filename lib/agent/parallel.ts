@@ -41,7 +41,10 @@ export class ParallelLearner implements Learner {
   }
 
   /** Starts one worker per agent, seeded with `manager`'s networks. */
-  static async start(manager: MADDPGAgentManager, options: MaddpgOptions): Promise<ParallelLearner> {
+  static async start(
+    manager: MADDPGAgentManager,
+    options: MaddpgOptions,
+  ): Promise<ParallelLearner> {
     const learner = new ParallelLearner(manager);
     const n = manager.numAgents;
     const channels: MessageChannel[][] = Array.from({ length: n }, () => []);
@@ -60,8 +63,7 @@ export class ParallelLearner implements Learner {
             if (event.data.type === "ready") {
               learner.#runtime = event.data.runtime;
               resolve();
-            }
-            else if (event.data.type === "error") reject(new Error(event.data.message));
+            } else if (event.data.type === "error") reject(new Error(event.data.message));
           };
           worker.onerror = (event) => {
             event.preventDefault();
@@ -69,8 +71,10 @@ export class ParallelLearner implements Learner {
           };
         }),
       );
-      const ports = Array.from({ length: n }, (_, j) =>
-        j === i ? null : i < j ? channels[i][j].port1 : channels[j][i].port2);
+      const ports = Array.from(
+        { length: n },
+        (_, j) => j === i ? null : i < j ? channels[i][j].port1 : channels[j][i].port2,
+      );
       const init: ToWorker = {
         type: "init",
         agent: i,
