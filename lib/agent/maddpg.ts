@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Adam, clipGradNorm } from "../nn/adam.ts";
 import { Mlp, softUpdate } from "../nn/mlp.ts";
-import { TfMlp } from "../nn/tf_mlp.ts";
+import { agentColumns, concatColumns, oneHotActions, TfCache } from "./_inputs.ts";
 import type { Batch } from "../replay_buffer.ts";
 import type { Pcg32 } from "../rng.ts";
 
@@ -175,7 +175,7 @@ export class MADDPGAgentManager {
   /** Each critic's optimizer. */
   readonly criticOptimizers: Adam[];
 
-  readonly #tf: Map<Mlp, TfMlp> = new Map();
+  readonly #tf = new TfCache();
   readonly #criticGrads: Float32Array;
 
   /** Builds every network, initialised from `rng` agent by agent (actor, then critic). */
@@ -225,48 +225,16 @@ export class MADDPGAgentManager {
     return selectActions(this.actors, observations, mode, rng);
   }
 
-  #tfOf(net: Mlp): TfMlp {
-    let tfNet = this.#tf.get(net);
-    if (!tfNet) {
-      tfNet = new TfMlp(net);
-      this.#tf.set(net, tfNet);
-    }
-    tfNet.sync();
-    return tfNet;
-  }
-
-  /** Each agent's `[rows, observationDim]` slice of joint observations `[rows, N·obs]`. */
-  #agentColumns(joint: Float32Array, rows: number): Float32Array[] {
-    const { numAgents, observationDim } = this;
-    const jointWidth = numAgents * observationDim;
-    return Array.from({ length: numAgents }, (_, i) => {
-      const out = new Float32Array(rows * observationDim);
-      for (let b = 0; b < rows; b++) {
-        out.set(
-          joint.subarray(
-            b * jointWidth + i * observationDim,
-            b * jointWidth + (i + 1) * observationDim,
-          ),
-          b * observationDim,
-        );
-      }
-      return out;
-    });
-  }
-
   /** Critic input rows: joint observations then one-hot joint actions. */
   #criticInput(joint: Float32Array, actions: Int32Array, rows: number): tf.Tensor2D {
     const { numAgents, observationDim, actionDim } = this;
-    const jointWidth = numAgents * observationDim;
-    const width = this.criticInputDim;
-    const data = new Float32Array(rows * width);
-    for (let b = 0; b < rows; b++) {
-      data.set(joint.subarray(b * jointWidth, (b + 1) * jointWidth), b * width);
-      for (let i = 0; i < numAgents; i++) {
-        data[b * width + jointWidth + i * actionDim + actions[b * numAgents + i]] = 1;
-      }
-    }
-    return tf.tensor2d(data, [rows, width]);
+    return concatColumns(
+      joint,
+      numAgents * observationDim,
+      oneHotActions(actions, rows, numAgents, actionDim),
+      numAgents * actionDim,
+      rows,
+    );
   }
 
   /** Number of uniform draws one update round needs (see {@linkcode Round.uniforms}). */
@@ -320,11 +288,11 @@ export class MADDPGAgentManager {
         `A round needs ${this.uniformsPerRound(rows)} uniforms, got ${uniforms.length}`,
       );
     }
-    const nextObservations = this.#agentColumns(batch.nextObservations, rows);
+    const nextObservations = agentColumns(batch.nextObservations, rows, numAgents, observationDim);
     const nextActions = new Int32Array(rows * numAgents);
     for (let j = 0; j < numAgents; j++) {
       const logits = tf.tidy(() =>
-        this.#tfOf(this.targetActors[j]).forward(
+        this.#tf.of(this.targetActors[j]).forward(
           tf.tensor2d(nextObservations[j], [rows, observationDim]),
         )
       );
@@ -337,7 +305,7 @@ export class MADDPGAgentManager {
     return {
       batch,
       uniforms,
-      observations: this.#agentColumns(batch.observations, rows).map((data) =>
+      observations: agentColumns(batch.observations, rows, numAgents, observationDim).map((data) =>
         tf.tensor2d(data, [rows, observationDim])
       ),
       criticInput: this.#criticInput(batch.observations, batch.actions, rows),
@@ -368,10 +336,10 @@ export class MADDPGAgentManager {
   criticGradient(round: Round, agent: number, grads: Float32Array): number {
     const { batch, criticInput, nextCriticInput } = round;
     const rows = batch.size, { numAgents } = this;
-    const nextQ = tf.tidy(() => this.#tfOf(this.targetCritics[agent]).forward(nextCriticInput));
+    const nextQ = tf.tidy(() => this.#tf.of(this.targetCritics[agent]).forward(nextCriticInput));
     const nextValues = nextQ.dataSync();
     nextQ.dispose();
-    const critic = this.#tfOf(this.critics[agent]);
+    const critic = this.#tf.of(this.critics[agent]);
     const activations = critic.forwardTrace(criticInput);
     const q = activations[activations.length - 1].dataSync();
     const outputGrad = new Float32Array(rows);
@@ -413,7 +381,7 @@ export class MADDPGAgentManager {
   prepareActor(round: Round, agent: number): PreparedActor {
     const { batch, observations, uniforms } = round;
     const rows = batch.size, { numAgents, actionDim } = this;
-    const actor = this.#tfOf(this.actors[agent]);
+    const actor = this.#tf.of(this.actors[agent]);
     const trace = actor.forwardTrace(observations[agent]);
     const logits = trace[trace.length - 1].dataSync();
     const actions = new Int32Array(rows);
@@ -472,7 +440,7 @@ export class MADDPGAgentManager {
         for (let b = 0; b < rows; b++) sampled[b * numAgents + j] = prepared.actions[b];
         continue;
       }
-      const out = tf.tidy(() => this.#tfOf(this.actors[j]).forward(observations[j]));
+      const out = tf.tidy(() => this.#tf.of(this.actors[j]).forward(observations[j]));
       const logits = out.dataSync();
       out.dispose();
       for (let b = 0; b < rows; b++) {
@@ -481,7 +449,7 @@ export class MADDPGAgentManager {
       }
     }
     const input = this.#criticInput(batch.observations, sampled, rows);
-    const qTensor = tf.tidy(() => this.#tfOf(this.critics[agent]).forward(input));
+    const qTensor = tf.tidy(() => this.#tf.of(this.critics[agent]).forward(input));
     const q = qTensor.dataSync();
     qTensor.dispose();
     input.dispose();
@@ -508,7 +476,6 @@ export class MADDPGAgentManager {
 
   /** Frees every uploaded tensor. */
   dispose(): void {
-    for (const tfNet of this.#tf.values()) tfNet.dispose();
-    this.#tf.clear();
+    this.#tf.dispose();
   }
 }

@@ -106,6 +106,22 @@ export class TfMlp {
   }
 
   /**
+   * dLoss/dInput `[rows, inputs]` for `outputGrad` (dLoss/dOutput), without parameter
+   * gradients: what a loss needs that flows through this network into its input.
+   */
+  inputGradient(activations: tf.Tensor2D[], outputGrad: tf.Tensor2D): tf.Tensor2D {
+    this.sync();
+    return tf.tidy(() => {
+      let delta = outputGrad;
+      for (let l = this.#kernels.length - 1; l >= 0; l--) {
+        delta = productWithTransposed(delta, this.#kernels[l]);
+        if (l > 0) delta = tf.mul(delta, tf.step(activations[l]));
+      }
+      return delta;
+    });
+  }
+
+  /**
    * Backpropagates `outputGrad` (dLoss/dOutput, `[rows, outputs]`) through the network and
    * writes dLoss/dParams into `grads` (flat, the {@linkcode Mlp.params} layout).
    */
