@@ -8,13 +8,17 @@ import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
 
 /** Algorithms `train` knows. */
-export const ALGORITHMS = ["notebook"] as const;
+export const ALGORITHMS = ["notebook", "maddpg", "matd3", "iddpg"] as const;
 /** One of {@linkcode ALGORITHMS}. */
 export type Algorithm = typeof ALGORITHMS[number];
 
 /** Everything that defines a training run. */
 export interface TrainConfig {
-  /** Learning algorithm ("notebook": the seed notebook's discrete MADDPG). */
+  /**
+   * Learning algorithm: "notebook" (the seed notebook's discrete MADDPG), "maddpg"
+   * (Gumbel-Softmax MADDPG), "matd3" (MADDPG with TD3's changes), "iddpg" (independent
+   * learners, no centralized critic).
+   */
   algo: Algorithm;
   /** Seed of the run's random number generator. */
   seed: number;
@@ -50,8 +54,25 @@ export interface TrainConfig {
   numUpdates: number;
   /** Episodes of the end-of-training test. */
   testEpisodes: number;
-  /** Learner threads: 0 runs updates on the main thread, 2 runs one worker per agent (same results). */
-  workers: number;
+  /**
+   * Learner threads: 0 runs updates on the main thread, 2 runs one worker per agent (same
+   * results), "auto" the fastest the algorithm supports.
+   */
+  workers: "auto" | 0 | 2;
+  /** How non-random training actions are chosen: the actor's "argmax", or a "sample" of its policy. */
+  actionSelection: "argmax" | "sample";
+  /** Gumbel-Softmax temperature (maddpg, matd3, iddpg). */
+  temperature: number;
+  /** Straight-through Gumbel-Softmax: one-hot forward, soft gradient (maddpg, matd3, iddpg). */
+  hard: boolean;
+  /** Weight of the actor's logits penalty c · mean(logits²) (maddpg, matd3, iddpg). */
+  logitsRegularization: number;
+  /** Critic updates per actor and target update (matd3). */
+  policyDelay: number;
+  /** Std of the noise on target logits (matd3's target-policy smoothing). */
+  targetNoise: number;
+  /** Clip of the target-logit noise (matd3). */
+  targetNoiseClip: number;
 }
 
 /** The notebook's hyperparameters. */
@@ -74,10 +95,36 @@ export const DEFAULT_TRAIN_CONFIG = {
   updateEvery: 4,
   numUpdates: 1,
   testEpisodes: 5,
-  workers: 2,
+  workers: "auto",
+  actionSelection: "argmax",
+  temperature: 1,
+  hard: false,
+  logitsRegularization: 1e-3,
+  policyDelay: 2,
+  targetNoise: 0.2,
+  targetNoiseClip: 0.5,
 } as const satisfies TrainConfig;
 
-type Kind = "int+" | "int0" | "unit" | "real+" | "algo" | "workers";
+/** Fields only some algorithms use: a value other than the default is refused elsewhere. */
+export const ALGORITHM_FIELDS: Partial<Record<keyof TrainConfig, readonly Algorithm[]>> = {
+  temperature: ["maddpg", "matd3", "iddpg"],
+  hard: ["maddpg", "matd3", "iddpg"],
+  logitsRegularization: ["maddpg", "matd3", "iddpg"],
+  policyDelay: ["matd3"],
+  targetNoise: ["matd3"],
+  targetNoiseClip: ["matd3"],
+};
+
+type Kind =
+  | "int+"
+  | "int0"
+  | "unit"
+  | "real+"
+  | "real0"
+  | "algo"
+  | "workers"
+  | "bool"
+  | "selection";
 
 /** How each field is checked; also the order of `--help`. */
 const FIELD_KINDS: Record<keyof TrainConfig, Kind> = {
@@ -100,6 +147,13 @@ const FIELD_KINDS: Record<keyof TrainConfig, Kind> = {
   numUpdates: "int+",
   testEpisodes: "int0",
   workers: "workers",
+  actionSelection: "selection",
+  temperature: "real+",
+  hard: "bool",
+  logitsRegularization: "real0",
+  policyDelay: "int+",
+  targetNoise: "real0",
+  targetNoiseClip: "real0",
 };
 
 const HELP: Record<keyof TrainConfig, string> = {
@@ -121,7 +175,14 @@ const HELP: Record<keyof TrainConfig, string> = {
   updateEvery: "environment steps between updates",
   numUpdates: "update rounds per interval",
   testEpisodes: "episodes of the end-of-training test",
-  workers: "learner threads: 0 (main thread) or 2 (one per agent); results are identical",
+  workers: "learner threads: auto, 0 (main thread) or 2 (one per agent); same results",
+  actionSelection: "non-random training actions: argmax or sample (of the actor's policy)",
+  temperature: "Gumbel-Softmax temperature (maddpg, matd3, iddpg)",
+  hard: "straight-through one-hot Gumbel-Softmax: true or false (maddpg, matd3, iddpg)",
+  logitsRegularization: "actor logits penalty weight (maddpg, matd3, iddpg)",
+  policyDelay: "critic updates per actor update (matd3)",
+  targetNoise: "std of noise on target logits (matd3)",
+  targetNoiseClip: "clip of the target-logit noise (matd3)",
 };
 
 /** `maxSteps` → `max-steps`. */
@@ -132,7 +193,11 @@ export function kebab(name: string): string {
 /** The config fields, in `--help` order. */
 export const CONFIG_FIELDS = Object.keys(FIELD_KINDS) as (keyof TrainConfig)[];
 
-function parseField(field: keyof TrainConfig, raw: unknown, where: string): string | number {
+function parseField(
+  field: keyof TrainConfig,
+  raw: unknown,
+  where: string,
+): string | number | boolean {
   const kind = FIELD_KINDS[field];
   if (kind === "algo") {
     if (typeof raw !== "string" || !(ALGORITHMS as readonly string[]).includes(raw)) {
@@ -144,10 +209,20 @@ function parseField(field: keyof TrainConfig, raw: unknown, where: string): stri
   }
   const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
   if (kind === "workers") {
+    if (raw === "auto") return raw;
     if (value !== 0 && value !== 2) {
-      throw new UsageError(`${where} must be 0 or 2, got ${JSON.stringify(raw)}`);
+      throw new UsageError(`${where} must be auto, 0 or 2, got ${JSON.stringify(raw)}`);
     }
     return value;
+  }
+  if (kind === "bool") {
+    if (raw === true || raw === "true") return true;
+    if (raw === false || raw === "false") return false;
+    throw new UsageError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
+  }
+  if (kind === "selection") {
+    if (raw === "argmax" || raw === "sample") return raw;
+    throw new UsageError(`${where} must be argmax or sample, got ${JSON.stringify(raw)}`);
   }
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new UsageError(`${where} must be a number, got ${JSON.stringify(raw)}`);
@@ -158,6 +233,8 @@ function parseField(field: keyof TrainConfig, raw: unknown, where: string): stri
     ? Number.isSafeInteger(value) && value >= 0
     : kind === "unit"
     ? value >= 0 && value <= 1
+    : kind === "real0"
+    ? value >= 0
     : value > 0;
   if (!ok) {
     const wanted = {
@@ -165,7 +242,8 @@ function parseField(field: keyof TrainConfig, raw: unknown, where: string): stri
       "int0": "a non-negative integer",
       "unit": "a number in [0, 1]",
       "real+": "a positive number",
-    }[kind];
+      "real0": "a non-negative number",
+    }[kind as "int+" | "int0" | "unit" | "real+" | "real0"];
     throw new UsageError(`${where} must be ${wanted}, got ${JSON.stringify(raw)}`);
   }
   return value;
@@ -179,6 +257,17 @@ export function validateConfig(config: TrainConfig): TrainConfig {
     );
   }
   if (config.gridSize < 2) throw new UsageError(`--grid-size must be >= 2, got ${config.gridSize}`);
+  for (const [field, algorithms] of Object.entries(ALGORITHM_FIELDS)) {
+    const key = field as keyof TrainConfig;
+    if (config[key] !== DEFAULT_TRAIN_CONFIG[key] && !algorithms.includes(config.algo)) {
+      throw new UsageError(
+        `--${kebab(key)} applies to ${algorithms.join(", ")}, not to --algo ${config.algo}`,
+      );
+    }
+  }
+  if (config.workers === 2 && config.algo !== "notebook") {
+    throw new UsageError(`--algo ${config.algo} has no parallel learner: use --workers 0 or auto`);
+  }
   if (config.epsilonEnd > config.epsilonStart) {
     throw new UsageError(
       `--epsilon-end ${config.epsilonEnd} is above --epsilon-start ${config.epsilonStart}`,

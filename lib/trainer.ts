@@ -4,7 +4,8 @@
  * @module
  */
 import { MADDPGAgentManager, selectActions } from "./agent/maddpg.ts";
-import type { ActionMode, MaddpgOptions, UpdateLosses } from "./agent/maddpg.ts";
+import type { ActionMode, UpdateLosses } from "./agent/maddpg.ts";
+import { createAgents, maddpgOptions, usesWorkers } from "./agent/algorithms.ts";
 import { InlineLearner } from "./agent/learner.ts";
 import type { Learner } from "./agent/learner.ts";
 import { ParallelLearner } from "./agent/parallel.ts";
@@ -208,24 +209,16 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const rng = new Pcg32(config.seed);
   const env = new MultiAgentGridEnv({ size: config.gridSize, numAgents: 2 });
   const { numAgents, observationDim, actionDim } = env;
-  const managerOptions: MaddpgOptions = {
-    numAgents,
-    observationDim,
-    actionDim,
-    actorLr: config.actorLr,
-    criticLr: config.criticLr,
-    gamma: config.gamma,
-    tau: config.tau,
-    gradClip: config.gradClip,
-  };
-  const manager = new MADDPGAgentManager(managerOptions, rng);
+  const managerOptions = maddpgOptions(config, { numAgents, observationDim, actionDim });
+  const manager = createAgents(config, managerOptions, rng);
+  const parallel = usesWorkers(config);
   const buffer = new ReplayBuffer({ capacity: config.bufferSize, numAgents, observationDim });
   const batch = allocateBatch(config.batchSize, numAgents, observationDim);
   const sampleIndices = new Int32Array(config.batchSize);
 
   // With worker threads, this thread only builds models to save them: tfjs "cpu" suffices.
-  await initBackend(config.workers > 0 ? "cpu" : "wasm");
-  const learner: Learner = config.workers > 0
+  await initBackend(parallel ? "cpu" : "wasm");
+  const learner: Learner = parallel && manager instanceof MADDPGAgentManager
     ? await ParallelLearner.start(manager, managerOptions)
     : new InlineLearner(manager);
   await Deno.mkdir(outDir, { recursive: true });
@@ -264,7 +257,12 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
           actions = Array.from({ length: numAgents }, () => rng.nextInt(actionDim));
         } else {
           addLosses(await learner.flush()); // the greedy action needs the current actors
-          actions = manager.selectActions(observations, "greedy");
+          actions = selectActions(
+            manager.actors,
+            observations,
+            config.actionSelection === "sample" ? "sample" : "greedy",
+            rng,
+          );
         }
         const step = env.step(actions);
         buffer.push(observations, actions, step.rewards, step.observations, step.done);

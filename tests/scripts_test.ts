@@ -192,8 +192,12 @@ Deno.test("train refuses bad flags with one line, exit code 2, and writes nothin
       ["--batch-size", "2000", "--buffer-size", "1000"],
       /--batch-size 2000 is larger than --buffer-size 1000/,
     ],
-    [["--workers", "3"], /--workers must be 0 or 2, got "3"/],
-    [["--algo", "ppo"], /--algo must be one of notebook, got "ppo"/],
+    [["--workers", "3"], /--workers must be auto, 0 or 2, got "3"/],
+    [["--algo", "ppo"], /--algo must be one of notebook, maddpg, matd3, iddpg, got "ppo"/],
+    [["--algo", "maddpg", "--workers", "2"], /--algo maddpg has no parallel learner/],
+    [["--policy-delay", "3"], /--policy-delay applies to matd3, not to --algo notebook/],
+    [["--algo", "maddpg", "--hard", "yes"], /--hard must be true or false, got "yes"/],
+    [["--action-selection", "best"], /--action-selection must be argmax or sample, got "best"/],
     [["extra"], /extra/],
   ];
   const empty = await Deno.makeTempDir();
@@ -256,3 +260,21 @@ Deno.test("evaluate refuses bad input with one line, exit code 2, and changes no
     /config.json: field "seed" must be a number/,
   );
 });
+
+for (const algo of ["maddpg", "matd3", "iddpg"]) {
+  Deno.test(`train --algo ${algo} runs and is deterministic per seed`, async () => {
+    const args = [...TINY, "--algo", algo, "--action-selection", "sample", "--seed", "3"];
+    const first = await run("train", [...args, "--out", `${work}/${algo}-a`], work);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await run("train", [...args, "--out", `${work}/${algo}-b`], work);
+    assert.equal(second.code, 0, second.stderr);
+    const metrics = await Deno.readTextFile(`${work}/${algo}-a/metrics.csv`);
+    assert.equal(await Deno.readTextFile(`${work}/${algo}-b/metrics.csv`), metrics);
+    const rows = metrics.trim().split("\n").slice(1).map((line) => line.split(",").map(Number));
+    assert.ok(rows.some((row) => row[4] > 0 && row[5] !== 0), "updates ran");
+    const record = JSON.parse(await Deno.readTextFile(`${work}/${algo}-a/config.json`));
+    assert.equal(record.config.algo, algo);
+    const evaluation = await run("evaluate", ["--run", `${work}/${algo}-a`], work);
+    assert.equal(evaluation.code, 0, evaluation.stderr);
+  });
+}

@@ -9,7 +9,8 @@ import { runtimeInfo } from "../backend.ts";
 import type { RuntimeInfo } from "../backend.ts";
 import type { Mlp } from "../nn/mlp.ts";
 import type { Batch } from "../replay_buffer.ts";
-import type { MADDPGAgentManager, UpdateLosses } from "./maddpg.ts";
+import type { UpdateCore } from "./algorithms.ts";
+import type { UpdateLosses } from "./maddpg.ts";
 
 /** Runs update rounds for a trainer. */
 export interface Learner {
@@ -22,17 +23,17 @@ export interface Learner {
   /** Waits for every queued round; returns their losses in submission order. */
   flush(): Promise<UpdateLosses[]>;
   /** Waits for queued rounds and returns a manager holding every network's final state. */
-  collect(): Promise<MADDPGAgentManager>;
+  collect(): Promise<UpdateCore>;
   /** Frees threads and tensors. */
   close(): Promise<void>;
 }
 
 /** Runs every round immediately on the calling thread. */
-export class InlineLearner implements Learner {
-  readonly #manager: MADDPGAgentManager;
+export class InlineLearner<Core extends UpdateCore = UpdateCore> implements Learner {
+  readonly #manager: Core;
   #pending: UpdateLosses[] = [];
 
-  constructor(manager: MADDPGAgentManager) {
+  constructor(manager: Core) {
     this.#manager = manager;
   }
 
@@ -54,7 +55,7 @@ export class InlineLearner implements Learner {
     return Promise.resolve(done);
   }
 
-  collect(): Promise<MADDPGAgentManager> {
+  collect(): Promise<Core> {
     return Promise.resolve(this.#manager);
   }
 
