@@ -58,7 +58,7 @@ export interface TrainConfig {
    * Learner threads: 0 runs updates on the main thread, 2 runs one worker per agent (same
    * results), "auto" the fastest the algorithm supports.
    */
-  workers: "auto" | 0 | 2;
+  threads: "auto" | 0 | 2;
   /** How non-random training actions are chosen: the actor's "argmax", or a "sample" of its policy. */
   actionSelection: "argmax" | "sample";
   /** Gumbel-Softmax temperature (maddpg, matd3, iddpg). */
@@ -95,7 +95,7 @@ export const DEFAULT_TRAIN_CONFIG = {
   updateEvery: 4,
   numUpdates: 1,
   testEpisodes: 5,
-  workers: "auto",
+  threads: "auto",
   actionSelection: "argmax",
   temperature: 1,
   hard: false,
@@ -122,7 +122,7 @@ type Kind =
   | "real+"
   | "real0"
   | "algo"
-  | "workers"
+  | "threads"
   | "bool"
   | "selection";
 
@@ -146,7 +146,7 @@ const FIELD_KINDS: Record<keyof TrainConfig, Kind> = {
   updateEvery: "int+",
   numUpdates: "int+",
   testEpisodes: "int0",
-  workers: "workers",
+  threads: "threads",
   actionSelection: "selection",
   temperature: "real+",
   hard: "bool",
@@ -175,7 +175,7 @@ const HELP: Record<keyof TrainConfig, string> = {
   updateEvery: "environment steps between updates",
   numUpdates: "update rounds per interval",
   testEpisodes: "episodes of the end-of-training test",
-  workers: "learner threads: auto, 0 (main thread) or 2 (one per agent); same results",
+  threads: "learner threads: auto, 0 (main thread) or 2 (one per agent); same results",
   actionSelection: "non-random training actions: argmax or sample (of the actor's policy)",
   temperature: "Gumbel-Softmax temperature (maddpg, matd3, iddpg)",
   hard: "straight-through one-hot Gumbel-Softmax: true or false (maddpg, matd3, iddpg)",
@@ -208,7 +208,7 @@ function parseField(
     return raw;
   }
   const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
-  if (kind === "workers") {
+  if (kind === "threads") {
     if (raw === "auto") return raw;
     if (value !== 0 && value !== 2) {
       throw new UsageError(`${where} must be auto, 0 or 2, got ${JSON.stringify(raw)}`);
@@ -265,8 +265,8 @@ export function validateConfig(config: TrainConfig): TrainConfig {
       );
     }
   }
-  if (config.workers === 2 && config.algo !== "notebook") {
-    throw new UsageError(`--algo ${config.algo} has no parallel learner: use --workers 0 or auto`);
+  if (config.threads === 2 && config.algo !== "notebook") {
+    throw new UsageError(`--algo ${config.algo} has no parallel learner: use --threads 0 or auto`);
   }
   if (config.epsilonEnd > config.epsilonStart) {
     throw new UsageError(
@@ -304,6 +304,30 @@ export interface TrainFlags {
   help: boolean;
   /** `--quiet`: no progress output. */
   quiet: boolean;
+  /** `--seeds 0,1,2`: one run per seed (then `config.seed` is unused). */
+  seeds?: number[];
+  /** `--workers N`: runs of `--seeds` at once, as separate processes. */
+  workers: number;
+}
+
+/** Parses `--seeds` ("0,1,2" or a range "0-4"): distinct non-negative integers. */
+export function parseSeeds(raw: string): number[] {
+  const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(raw);
+  const seeds = range
+    ? Array.from(
+      { length: Math.max(0, Number(range[2]) - Number(range[1]) + 1) },
+      (_, k) => Number(range[1]) + k,
+    )
+    : raw.split(",").map((part) => (part.trim() === "" ? NaN : Number(part)));
+  if (seeds.length === 0 || seeds.some((seed) => !Number.isSafeInteger(seed) || seed < 0)) {
+    throw new UsageError(
+      `--seeds must list non-negative integers (0,1,2 or 0-4), got ${JSON.stringify(raw)}`,
+    );
+  }
+  if (new Set(seeds).size !== seeds.length) {
+    throw new UsageError(`--seeds lists a seed twice: ${JSON.stringify(raw)}`);
+  }
+  return seeds;
 }
 
 /** Parses `train`'s command line into a validated config. */
@@ -313,6 +337,8 @@ export function parseTrainArgs(args: string[]): TrainFlags {
     force: { type: "boolean" },
     help: { type: "boolean" },
     quiet: { type: "boolean" },
+    seeds: { type: "string" },
+    workers: { type: "string" },
   };
   for (const field of CONFIG_FIELDS) options[kebab(field)] = { type: "string" };
   let values: Record<string, string | boolean | undefined>;
@@ -335,6 +361,10 @@ export function parseTrainArgs(args: string[]): TrainFlags {
     force: values.force === true,
     help: values.help === true,
     quiet: values.quiet === true,
+    seeds: values.seeds === undefined ? undefined : parseSeeds(values.seeds as string),
+    workers: values.workers === undefined
+      ? navigator.hardwareConcurrency
+      : parseField("episodes", values.workers, "--workers") as number,
   };
 }
 
@@ -354,6 +384,8 @@ export function trainHelp(): string {
   lines.push(
     `  ${"--out DIR".padEnd(18)} results directory [results/<algo>-seed<seed>, next free suffix]`,
     `  ${"--force".padEnd(18)} write into an --out that already holds results`,
+    `  ${"--seeds LIST".padEnd(18)} one run per seed (0,1,2 or 0-4) into <out>/seed_<n>/`,
+    `  ${"--workers N".padEnd(18)} runs of --seeds at once, in separate processes [cores]`,
     `  ${"--quiet".padEnd(18)} no progress output`,
     `  ${"--help".padEnd(18)} this text`,
   );

@@ -4,9 +4,61 @@
  *
  * @module
  */
-import { parseTrainArgs, trainHelp } from "../lib/config.ts";
+import { CONFIG_FIELDS, kebab, parseTrainArgs, trainHelp } from "../lib/config.ts";
+import type { TrainConfig } from "../lib/config.ts";
 import { runMain } from "../lib/errors.ts";
+import { resolveExperimentDir, runSeeds } from "../lib/sweep.ts";
 import { resolveRunDir, train } from "../lib/trainer.ts";
+import type { TrainSummary } from "../lib/trainer.ts";
+
+/** Flags that reproduce `config` in a child run (all but the seed). */
+function configArgs(config: TrainConfig): string[] {
+  return CONFIG_FIELDS.filter((field) => field !== "seed").flatMap((field) => [
+    `--${kebab(field)}`,
+    String(config[field]),
+  ]);
+}
+
+/** `--seeds`: one run per seed in separate processes, then a table of their results. */
+async function trainSeeds(flags: ReturnType<typeof parseTrainArgs>): Promise<void> {
+  const seeds = flags.seeds!;
+  const dir = await resolveExperimentDir(flags.config, seeds, flags.out, flags.force);
+  const log = flags.quiet ? () => {} : (line: string) => console.log(line);
+  log(`Config: ${JSON.stringify({ ...flags.config, seed: undefined })}`);
+  log(`Training seeds ${seeds.join(", ")} into ${dir}/seed_<n>/, ${flags.workers} at a time`);
+  const runs = await runSeeds(
+    seeds,
+    dir,
+    configArgs(flags.config),
+    flags.workers,
+    (run) =>
+      log(run.code === 0 ? `  seed ${run.seed}: done` : `  seed ${run.seed}: failed: ${run.error}`),
+  );
+  log("seed | final-50 reward | sampled test | greedy test | greedy success | wall s");
+  for (const run of runs) {
+    if (run.code !== 0) continue;
+    const summary: TrainSummary = JSON.parse(await Deno.readTextFile(`${run.dir}/summary.json`));
+    log(
+      [
+        run.seed,
+        summary.final50.reward.toFixed(2),
+        summary.test.sample.averageReward.toFixed(2),
+        summary.test.greedy.averageReward.toFixed(2),
+        summary.test.greedy.successRate,
+        summary.wallSeconds.toFixed(1),
+      ].join(" | "),
+    );
+  }
+  const failed = runs.filter((run) => run.code !== 0);
+  if (failed.length > 0) {
+    throw new Error(
+      `${failed.length} of ${runs.length} seeds failed (first: seed ${failed[0].seed}: ${
+        failed[0].error
+      })`,
+    );
+  }
+  log(`Results in ${dir}/`);
+}
 
 /** Parses flags, trains, prints the test results. */
 export async function main(args: string[] = Deno.args): Promise<void> {
@@ -15,6 +67,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     console.log(trainHelp());
     return;
   }
+  if (flags.seeds) return await trainSeeds(flags);
   const outDir = await resolveRunDir(flags.config, flags.out, flags.force);
   const log = flags.quiet ? () => {} : (line: string) => console.log(line);
   const terminal = !flags.quiet && Deno.stderr.isTerminal();

@@ -103,7 +103,7 @@ Deno.test("train writes config, metrics, summary and a Layers checkpoint into re
     }
   }
   // A second run with the same seed goes to the next free suffix, with identical metrics.
-  const again = await run("train", [...TINY, "--workers", "0"], work);
+  const again = await run("train", [...TINY, "--threads", "0"], work);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(
     await Deno.readTextFile(`${work}/results/notebook-seed42-2/metrics.csv`),
@@ -154,7 +154,7 @@ Deno.test("train --help lists every flag with its default", async () => {
       "--buffer-size",
       "--actor-lr",
       "--epsilon-decay",
-      "--workers",
+      "--threads",
       "--out",
       "--force",
     ]
@@ -192,9 +192,9 @@ Deno.test("train refuses bad flags with one line, exit code 2, and writes nothin
       ["--batch-size", "2000", "--buffer-size", "1000"],
       /--batch-size 2000 is larger than --buffer-size 1000/,
     ],
-    [["--workers", "3"], /--workers must be auto, 0 or 2, got "3"/],
+    [["--threads", "3"], /--threads must be auto, 0 or 2, got "3"/],
     [["--algo", "ppo"], /--algo must be one of notebook, maddpg, matd3, iddpg, got "ppo"/],
-    [["--algo", "maddpg", "--workers", "2"], /--algo maddpg has no parallel learner/],
+    [["--algo", "maddpg", "--threads", "2"], /--algo maddpg has no parallel learner/],
     [["--policy-delay", "3"], /--policy-delay applies to matd3, not to --algo notebook/],
     [["--algo", "maddpg", "--hard", "yes"], /--hard must be true or false, got "yes"/],
     [["--action-selection", "best"], /--action-selection must be argmax or sample, got "best"/],
@@ -278,3 +278,40 @@ for (const algo of ["maddpg", "matd3", "iddpg"]) {
     assert.equal(evaluation.code, 0, evaluation.stderr);
   });
 }
+
+Deno.test("train --seeds runs one process per seed, each identical to the single run", async () => {
+  const result = await run("train", [
+    ...TINY,
+    "--seeds",
+    "5,6",
+    "--workers",
+    "2",
+    "--out",
+    `${work}/multi`,
+  ], work);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^5 \| -?\d+\.\d\d \| /m);
+  for (const seed of [5, 6]) {
+    const single = await run("train", [
+      ...TINY,
+      "--seed",
+      String(seed),
+      "--out",
+      `${work}/single-${seed}`,
+    ], work);
+    assert.equal(single.code, 0, single.stderr);
+    assert.equal(
+      await Deno.readTextFile(`${work}/multi/seed_${seed}/metrics.csv`),
+      await Deno.readTextFile(`${work}/single-${seed}/metrics.csv`),
+    );
+  }
+  assertUsageError(
+    await run("train", ["--seeds", "1,x"], work),
+    /--seeds must list non-negative integers/,
+  );
+  assertUsageError(await run("train", ["--seeds", "1,1"], work), /--seeds lists a seed twice/);
+  assertUsageError(
+    await run("train", ["--seeds", "1", "--workers", "0"], work),
+    /--workers must be a positive integer/,
+  );
+});

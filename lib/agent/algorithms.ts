@@ -35,7 +35,7 @@ export interface AlgorithmInfo {
   actions: "discrete";
   /** Whether its critics see all agents. */
   centralizedCritic: boolean;
-  /** Whether it has a one-worker-per-agent learner (`--workers 2`). */
+  /** Whether it has a one-worker-per-agent learner (`--threads 2`). */
   parallel: boolean;
 }
 
@@ -70,8 +70,8 @@ export const ALGORITHM_INFO: Record<Algorithm, AlgorithmInfo> = {
 
 /** Whether a run with `config` uses one learner worker per agent. */
 export function usesWorkers(config: TrainConfig): boolean {
-  return config.workers === 2 ||
-    (config.workers === "auto" && ALGORITHM_INFO[config.algo].parallel);
+  return config.threads === 2 ||
+    (config.threads === "auto" && ALGORITHM_INFO[config.algo].parallel);
 }
 
 /** The networks' options of `config` for an environment of the given shape. */
