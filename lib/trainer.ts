@@ -42,6 +42,10 @@ export interface EpisodeMetrics {
   criticLosses: number[];
   /** Per-agent mean actor losses. */
   actorLosses: number[];
+  /** Reward of one greedy (argmax) episode of the actors at the end of this episode. */
+  greedyReward: number;
+  /** Whether that greedy episode succeeded. */
+  greedySuccess: boolean;
 }
 
 /** Result of test episodes. */
@@ -70,6 +74,8 @@ export interface TrainSummary {
   stepsPerSecond: number;
   /** Means over the last (up to) 50 episodes. */
   final50: { reward: number; criticLoss: number; actorLoss: number; successRate: number };
+  /** First episode after which a greedy episode of the actors succeeded (null: never). */
+  firstGreedySuccess: number | null;
   /** End-of-training tests: the notebook's (sampled actions) and a greedy one. */
   test: { sample: TestResult; greedy: TestResult };
   /** Peak resident set size seen during the run, MB. */
@@ -102,7 +108,7 @@ export function metricsHeader(numAgents: number): string {
     "epsilon",
     "success",
   ]
-    .concat(perAgent).join(",");
+    .concat(perAgent, ["greedy_reward", "greedy_success"]).join(",");
 }
 
 /** One `metrics.csv` line (no newline). */
@@ -118,6 +124,8 @@ export function metricsLine(m: EpisodeMetrics): string {
     m.success ? 1 : 0,
     ...m.criticLosses,
     ...m.actorLosses,
+    m.greedyReward,
+    m.greedySuccess ? 1 : 0,
   ].join(",");
 }
 
@@ -208,6 +216,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const { outDir, log = () => {}, status } = options;
   const rng = new Pcg32(config.seed);
   const env = new MultiAgentGridEnv({ size: config.gridSize, numAgents: 2 });
+  const greedyEnv = new MultiAgentGridEnv({ size: config.gridSize, numAgents: 2 });
   const { numAgents, observationDim, actionDim } = env;
   const managerOptions = maddpgOptions(config, { numAgents, observationDim, actionDim });
   const manager = createAgents(config, managerOptions, rng);
@@ -285,6 +294,9 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       addLosses(await learner.flush());
       const criticLosses = criticSums.map((s) => (updates > 0 ? s / updates : 0));
       const actorLosses = actorSums.map((s) => (updates > 0 ? s / updates : 0));
+      // One greedy episode on its own environment: no random draws, so training is unchanged.
+      const greedy = runTestEpisodes(learner.actors, greedyEnv, "greedy", 1, config.maxSteps, rng)
+        .episodes[0];
       const metrics: EpisodeMetrics = {
         episode,
         steps,
@@ -296,6 +308,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         success: done,
         criticLosses,
         actorLosses,
+        greedyReward: greedy.reward,
+        greedySuccess: greedy.success,
       };
       history.push(metrics);
       await metricsFile.write(encoder.encode(metricsLine(metrics) + "\n"));
@@ -352,6 +366,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       updateRounds,
       wallSeconds,
       stepsPerSecond: totalSteps / wallSeconds,
+      firstGreedySuccess: history.find((m) => m.greedySuccess)?.episode ?? null,
       final50: {
         reward: mean(recent.map((m) => m.reward)),
         criticLoss: mean(recent.map((m) => m.criticLoss)),
