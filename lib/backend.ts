@@ -18,7 +18,7 @@ let ready: Promise<void> | undefined;
 let chosen: string | undefined;
 
 /**
- * Selects and initialises the tfjs WASM backend (idempotent: the first call decides).
+ * Selects and initialises the tfjs WASM backend (idempotent; "cpu" after "wasm" keeps wasm).
  * `"cpu"` is for a thread that only builds models to save them while worker threads learn
  * on WASM: it spares the memory of one more WASM instance.
  *
@@ -29,15 +29,10 @@ let chosen: string | undefined;
  * ```
  */
 export function initBackend(backend: "wasm" | "cpu" = BACKEND): Promise<void> {
-  // The first call decides; "cpu" only ever asks for less than "wasm" gives.
-  if (chosen !== undefined) {
-    if (chosen === "cpu" && backend === "wasm") {
-      return Promise.reject(new Error(`tfjs backend already set to "cpu", not "wasm"`));
-    }
-    return ready!;
-  }
+  // "cpu" only ever asks for less than "wasm" gives: once on wasm, stay there.
+  if (chosen === BACKEND || chosen === backend) return ready!;
   chosen = backend;
-  ready ??= (async () => {
+  ready = (async () => {
     // tfjs logs a hint about tfjs-node on first use under Deno (it looks like Node); silence it.
     tf.env().set("IS_TEST", true);
     const ok = await tf.setBackend(backend);
