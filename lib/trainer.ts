@@ -73,7 +73,13 @@ export interface TrainSummary {
   /** Environment steps per second of wall time. */
   stepsPerSecond: number;
   /** Means over the last (up to) 50 episodes. */
-  final50: { reward: number; criticLoss: number; actorLoss: number; successRate: number };
+  final50: {
+    reward: number;
+    criticLoss: number;
+    actorLoss: number;
+    successRate: number;
+    greedySuccessRate: number;
+  };
   /** First episode after which a greedy episode of the actors succeeded (null: never). */
   firstGreedySuccess: number | null;
   /** End-of-training tests: the notebook's (sampled actions) and a greedy one. */
@@ -372,6 +378,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         criticLoss: mean(recent.map((m) => m.criticLoss)),
         actorLoss: mean(recent.map((m) => m.actorLoss)),
         successRate: mean(recent.map((m) => (m.success ? 1 : 0))),
+        greedySuccessRate: mean(recent.map((m) => (m.greedySuccess ? 1 : 0))),
       },
       test: { sample, greedy },
       peakRssMb: peakRss / 2 ** 20,
