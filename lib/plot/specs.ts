@@ -1,0 +1,238 @@
+/**
+ * Vega-Lite v6 specs of training curves: self-contained (data inlined), titled, labelled.
+ *
+ * @module
+ */
+import { band, movingAverage, WINDOW } from "./series.ts";
+
+/** A Vega-Lite spec as plain JSON. */
+export type Spec = Record<string, unknown>;
+
+/** The schema every spec declares. */
+export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+
+/** One named curve. */
+export interface Curve {
+  /** Legend label. */
+  name: string;
+  /** y value at episode `firstEpisode + k`. */
+  values: readonly number[];
+  /** Episode of `values[0]`. @default 1 */
+  firstEpisode?: number;
+  /** Drawn thin and light (raw per-episode values under their average). */
+  faint?: boolean;
+}
+
+/** The three panels of the notebook's figure. */
+export const PANELS = {
+  reward: { column: "reward", title: "Episode reward (shared)", y: "Total reward per episode" },
+  critic_loss: {
+    column: "critic_loss",
+    title: "Critic loss per episode (mean over agents)",
+    y: "Mean critic MSE loss per update",
+  },
+  actor_loss: {
+    column: "actor_loss",
+    title: "Actor loss per episode (mean over agents)",
+    y: "Mean actor loss per update",
+  },
+} as const;
+
+/** The name of a panel. */
+export type Panel = keyof typeof PANELS;
+
+/** The 50-episode moving average of `values`, as a curve starting at episode 50. */
+export function movingAverageCurve(name: string, values: readonly number[]): Curve {
+  return { name, values: movingAverage(values), firstEpisode: WINDOW };
+}
+
+function points(curves: readonly Curve[]): Record<string, number | string>[] {
+  return curves.flatMap((curve) =>
+    curve.values.map((value, k) => ({
+      episode: (curve.firstEpisode ?? 1) + k,
+      series: curve.name,
+      value,
+    }))
+  );
+}
+
+/** A line chart of several curves, coloured by curve name. */
+export function lineChart(options: {
+  title: string;
+  subtitle?: string;
+  yTitle: string;
+  curves: readonly Curve[];
+  width?: number;
+  height?: number;
+}): Spec {
+  const { curves } = options;
+  const faint = curves.filter((c) => c.faint).map((c) => c.name);
+  return {
+    $schema: SCHEMA,
+    title: options.subtitle ? { text: options.title, subtitle: options.subtitle } : options.title,
+    width: options.width ?? 420,
+    height: options.height ?? 260,
+    data: { values: points(curves) },
+    mark: { type: "line", interpolate: "linear" },
+    encoding: {
+      x: { field: "episode", type: "quantitative", title: "Episode" },
+      y: { field: "value", type: "quantitative", title: options.yTitle, scale: { zero: false } },
+      color: {
+        field: "series",
+        type: "nominal",
+        title: null,
+        scale: { domain: curves.map((c) => c.name) },
+        legend: { orient: "bottom", direction: "vertical", labelLimit: 600 },
+      },
+      strokeWidth: {
+        condition: { test: { field: "series", oneOf: faint }, value: 1 },
+        value: 2,
+      },
+      opacity: {
+        condition: { test: { field: "series", oneOf: faint }, value: 0.45 },
+        value: 1,
+      },
+    },
+  };
+}
+
+/** A panel of one run (raw per-episode values and their moving average), plus extra curves. */
+export function panelChart(
+  panel: Panel,
+  runName: string,
+  values: readonly number[],
+  extra: readonly Curve[] = [],
+): Spec {
+  const { title, y } = PANELS[panel];
+  return lineChart({
+    title,
+    subtitle: runName,
+    yTitle: y,
+    curves: [
+      { name: "Per episode", values, faint: true },
+      movingAverageCurve(`${WINDOW}-episode moving average`, values),
+      ...extra,
+    ],
+  });
+}
+
+/** The notebook's figure: the three panels side by side. */
+export function dashboard(runName: string, panels: readonly Spec[]): Spec {
+  return {
+    $schema: SCHEMA,
+    title: { text: `Training of ${runName}`, fontSize: 16 },
+    hconcat: panels.map((spec) => {
+      const { $schema: _, ...rest } = spec;
+      return rest;
+    }),
+    resolve: { scale: { color: "independent" } },
+  };
+}
+
+/**
+ * Mean over seeds of the 50-episode moving average, a band of mean ± std (sample std over
+ * seeds) and a lighter one of min–max; `reference`, if given, as one more line.
+ */
+export function bandChart(options: {
+  title: string;
+  seedCurves: readonly (readonly number[])[];
+  reference?: Curve;
+}): Spec {
+  const averages = options.seedCurves.map((values) => movingAverage(values));
+  const stats = band(averages);
+  const rows = stats.mean.map((mean, k) => ({
+    episode: WINDOW + k,
+    max: stats.max[k],
+    mean,
+    min: stats.min[k],
+    std_high: mean + stats.std[k],
+    std_low: mean - stats.std[k],
+  }));
+  const n = options.seedCurves.length;
+  const layers: Spec[] = [
+    {
+      data: { values: rows },
+      mark: { type: "area", opacity: 0.15 },
+      encoding: {
+        x: { field: "episode", type: "quantitative", title: "Episode" },
+        y: {
+          field: "min",
+          type: "quantitative",
+          title: `Total reward per episode (${WINDOW}-episode moving average)`,
+        },
+        y2: { field: "max" },
+        color: { datum: `min–max over ${n} seeds` },
+      },
+    },
+    {
+      data: { values: rows },
+      mark: { type: "area", opacity: 0.35 },
+      encoding: {
+        x: { field: "episode", type: "quantitative" },
+        y: { field: "std_low", type: "quantitative" },
+        y2: { field: "std_high" },
+        color: { datum: "mean ± std over seeds" },
+      },
+    },
+    {
+      data: { values: rows },
+      mark: { type: "line", strokeWidth: 2 },
+      encoding: {
+        x: { field: "episode", type: "quantitative" },
+        y: { field: "mean", type: "quantitative" },
+        color: { datum: `mean over ${n} seeds` },
+      },
+    },
+  ];
+  if (options.reference) {
+    const ref = options.reference;
+    layers.push({
+      data: {
+        values: ref.values.map((value, k) => ({ episode: (ref.firstEpisode ?? 1) + k, value })),
+      },
+      mark: { type: "line", strokeWidth: 2, strokeDash: [6, 3] },
+      encoding: {
+        x: { field: "episode", type: "quantitative" },
+        y: { field: "value", type: "quantitative" },
+        color: { datum: ref.name },
+      },
+    });
+  }
+  const names = [`min–max over ${n} seeds`, "mean ± std over seeds", `mean over ${n} seeds`];
+  const colors = ["#c6dbef", "#6baed6", "#08519c"];
+  if (options.reference) {
+    names.push(options.reference.name);
+    colors.push("#e6550d");
+  }
+  return {
+    $schema: SCHEMA,
+    title: options.title,
+    width: 480,
+    height: 300,
+    layer: layers,
+    encoding: {
+      color: {
+        type: "nominal",
+        title: null,
+        scale: { domain: names, range: colors },
+        legend: { orient: "bottom", direction: "vertical", labelLimit: 600 },
+      },
+    },
+  };
+}
+
+/** JSON with object keys sorted at every level, so snapshots and diffs are stable. */
+export function stableStringify(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v !== null && typeof v === "object") {
+      return Object.fromEntries(
+        Object.keys(v as Record<string, unknown>).sort().map((
+          k,
+        ) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(sort(value), null, 1) + "\n";
+}

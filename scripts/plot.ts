@@ -1,0 +1,298 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task plot [--run results/<run>]… [--reference ref.json] [--compare A B …]`:
+ * Vega-Lite charts of training runs (specs, SVG and PNG), bands over seeds for multi-seed
+ * experiments, and comparisons of runs.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { runMain, UsageError } from "../lib/errors.ts";
+import { exists, writeFileAtomic } from "../lib/files.ts";
+import { readMetrics } from "../lib/plot/metrics_csv.ts";
+import type { MetricsTable } from "../lib/plot/metrics_csv.ts";
+import { meanReference, readReference } from "../lib/plot/reference.ts";
+import type { ReferenceRun } from "../lib/plot/reference.ts";
+import { renderSvg, svgToPng } from "../lib/plot/render.ts";
+import { tailMean } from "../lib/plot/series.ts";
+import {
+  bandChart,
+  dashboard,
+  lineChart,
+  movingAverageCurve,
+  panelChart,
+  PANELS,
+  stableStringify,
+} from "../lib/plot/specs.ts";
+import type { Panel, Spec } from "../lib/plot/specs.ts";
+
+const HELP = `Usage: deno task plot [flags]
+
+Writes Vega-Lite charts (.vl.json, .svg, .png) of training runs.
+
+  --run DIR          a run (DIR/charts/) or a multi-seed experiment with DIR/seed_<n>/
+                     runs (each seed's charts, plus DIR/charts/reward_band.* and
+                     DIR/summary.csv); repeatable; default: every run under results/
+  --reference FILE   add the PyTorch notebook's curves (run_notebook.sh output);
+                     repeatable: several files are averaged per episode
+  --compare A B …    overlay the moving-average rewards of runs A, B, … in one chart
+  --out DIR          where --compare writes [results/compare]
+  --help             this text`;
+
+/** A run or an experiment, read and checked before anything is written. */
+type Target =
+  | { kind: "run"; dir: string; name: string; metrics: MetricsTable }
+  | {
+    kind: "experiment";
+    dir: string;
+    name: string;
+    seeds: { seed: number; dir: string; metrics: MetricsTable }[];
+  };
+
+function baseName(dir: string): string {
+  return dir.replace(/\/+$/, "").split("/").pop() ?? dir;
+}
+
+async function seedDirs(dir: string): Promise<{ seed: number; dir: string }[]> {
+  const found: { seed: number; dir: string }[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const match = /^seed_(\d+)$/.exec(entry.name);
+    if (entry.isDirectory && match) {
+      found.push({ seed: Number(match[1]), dir: `${dir}/${entry.name}` });
+    }
+  }
+  return found.sort((a, b) => a.seed - b.seed);
+}
+
+async function readTarget(dir: string): Promise<Target> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch {
+    throw new UsageError(`--run ${dir} does not exist`);
+  }
+  if (!info.isDirectory) throw new UsageError(`--run ${dir} is not a directory`);
+  if (!(await exists(`${dir}/metrics.csv`))) {
+    const seeds = await seedDirs(dir);
+    if (seeds.length > 0) {
+      return {
+        kind: "experiment",
+        dir,
+        name: baseName(dir),
+        seeds: await Promise.all(
+          seeds.map(async (s) => ({ ...s, metrics: await readMetrics(s.dir) })),
+        ),
+      };
+    }
+  }
+  return { kind: "run", dir, name: baseName(dir), metrics: await readMetrics(dir) };
+}
+
+/** Every run and experiment directly under `root` (not `baselines/`, `compare/`). */
+async function discover(root: string): Promise<string[]> {
+  const dirs: string[] = [];
+  if (!(await exists(root))) return dirs;
+  for await (const entry of Deno.readDir(root)) {
+    if (!entry.isDirectory || entry.name === "baselines" || entry.name === "compare") continue;
+    const dir = `${root}/${entry.name}`;
+    if (await exists(`${dir}/metrics.csv`) || (await seedDirs(dir)).length > 0) dirs.push(dir);
+  }
+  return dirs.sort();
+}
+
+/** Writes `<base>.vl.json`, `.svg` and `.png`, each atomically. */
+async function writeChart(base: string, spec: Spec): Promise<void> {
+  const svg = await renderSvg(spec);
+  const png = svgToPng(svg);
+  await writeFileAtomic(`${base}.vl.json`, stableStringify(spec));
+  await writeFileAtomic(`${base}.svg`, svg);
+  await writeFileAtomic(`${base}.png`, png);
+}
+
+function referenceCurve(reference: ReferenceRun, panel: Panel) {
+  const which = reference.seeds
+    ? ` (mean of seeds ${reference.seeds.join(", ")})`
+    : reference.seed === undefined
+    ? ""
+    : ` (seed ${reference.seed})`;
+  return movingAverageCurve(`PyTorch notebook${which}, 50-episode MA`, reference[panel]);
+}
+
+/** The charts of one run into `<dir>/charts/`. */
+export async function plotRun(
+  dir: string,
+  name: string,
+  metrics: MetricsTable,
+  reference?: ReferenceRun,
+): Promise<string[]> {
+  const charts = `${dir}/charts`;
+  await Deno.mkdir(charts, { recursive: true });
+  const panels: Spec[] = [];
+  for (const panel of Object.keys(PANELS) as Panel[]) {
+    const extra = reference ? [referenceCurve(reference, panel)] : [];
+    const spec = panelChart(panel, name, metrics.values[PANELS[panel].column], extra);
+    panels.push(spec);
+    await writeChart(`${charts}/${panel}`, spec);
+  }
+  await writeChart(`${charts}/dashboard`, dashboard(name, panels));
+  return [...Object.keys(PANELS), "dashboard"].map((c) => `${charts}/${c}.vl.json`);
+}
+
+interface SeedSummary {
+  final50: number;
+  sampled: number;
+  greedy: number;
+  greedySuccess: number;
+  wall: number;
+}
+
+async function seedSummary(dir: string, metrics: MetricsTable): Promise<SeedSummary> {
+  const path = `${dir}/summary.json`;
+  let summary: {
+    wallSeconds?: number;
+    test?: {
+      sample?: { averageReward?: number };
+      greedy?: { averageReward?: number; successRate?: number };
+    };
+  };
+  try {
+    summary = JSON.parse(await Deno.readTextFile(path));
+  } catch {
+    throw new UsageError(`Cannot read ${path}: the run did not finish`);
+  }
+  const number = (value: unknown, field: string) => {
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new UsageError(`${path}: "${field}" is missing`);
+    }
+    return value;
+  };
+  return {
+    final50: tailMean(metrics.values.reward),
+    sampled: number(summary.test?.sample?.averageReward, "test.sample.averageReward"),
+    greedy: number(summary.test?.greedy?.averageReward, "test.greedy.averageReward"),
+    greedySuccess: number(summary.test?.greedy?.successRate, "test.greedy.successRate"),
+    wall: number(summary.wallSeconds, "wallSeconds"),
+  };
+}
+
+/** `summary.csv` of an experiment: a row per seed, then mean and (sample) std. */
+export function summaryCsv(rows: { seed: number; summary: SeedSummary }[]): string {
+  const fields = ["final50", "sampled", "greedy", "greedySuccess", "wall"] as const;
+  const lines = [
+    "seed,final50_reward,sampled_test_reward,greedy_test_reward,greedy_success_rate,wall_s",
+  ];
+  for (const { seed, summary } of rows) {
+    lines.push([seed, ...fields.map((f) => summary[f])].join(","));
+  }
+  const columns = fields.map((f) => rows.map((r) => r.summary[f]));
+  const mean = columns.map((c) => c.reduce((a, b) => a + b, 0) / c.length);
+  const std = columns.map((c, k) =>
+    c.length > 1 ? Math.sqrt(c.reduce((a, b) => a + (b - mean[k]) ** 2, 0) / (c.length - 1)) : 0
+  );
+  lines.push(["mean", ...mean].join(","), ["std", ...std].join(","));
+  return lines.join("\n") + "\n";
+}
+
+/** Parses flags and writes the charts. */
+export async function main(args: string[] = Deno.args): Promise<void> {
+  let values: Record<string, string | string[] | boolean | undefined>, positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        run: { type: "string", multiple: true },
+        reference: { type: "string", multiple: true },
+        compare: { type: "string", multiple: true },
+        out: { type: "string", default: "results/compare" },
+        help: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0]);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const compare = (values.compare as string[] | undefined) ?? [];
+  if (positionals.length > 0 && compare.length === 0) {
+    throw new UsageError(
+      `Unexpected argument ${JSON.stringify(positionals[0])}: runs go after --run or --compare`,
+    );
+  }
+  compare.push(...positionals);
+  const referencePaths = (values.reference as string[] | undefined) ?? [];
+  const reference = referencePaths.length > 0
+    ? meanReference(await Promise.all(referencePaths.map(readReference)))
+    : undefined;
+
+  if (compare.length > 0) {
+    // Read everything first: a bad input writes nothing.
+    const runs = await Promise.all(compare.map(async (dir) => {
+      const target = await readTarget(dir);
+      if (target.kind !== "run") {
+        throw new UsageError(`--compare ${dir} is an experiment, not a run`);
+      }
+      return target;
+    }));
+    const curves = runs.map((run) => movingAverageCurve(run.name, run.metrics.values.reward));
+    if (reference) curves.push(referenceCurve(reference, "reward"));
+    const out = values.out as string;
+    await Deno.mkdir(out, { recursive: true });
+    await writeChart(
+      `${out}/compare_reward`,
+      lineChart({
+        title: "Episode reward, 50-episode moving average",
+        yTitle: "Total reward per episode",
+        curves,
+      }),
+    );
+    console.log(`wrote ${out}/compare_reward.{vl.json,svg,png}`);
+    return;
+  }
+
+  const dirs = (values.run as string[] | undefined) ?? await discover("results");
+  if (dirs.length === 0) throw new UsageError("No runs found under results/; pass --run DIR");
+  const targets = await Promise.all(dirs.map(readTarget));
+  const experiments = await Promise.all(
+    targets.map(async (t) =>
+      t.kind === "experiment"
+        ? await Promise.all(
+          t.seeds.map(async (s) => ({
+            seed: s.seed,
+            summary: await seedSummary(s.dir, s.metrics),
+          })),
+        )
+        : undefined
+    ),
+  );
+  for (const [k, target] of targets.entries()) {
+    if (target.kind === "run") {
+      await plotRun(target.dir, target.name, target.metrics, reference);
+      console.log(`wrote ${target.dir}/charts/`);
+      continue;
+    }
+    for (const seed of target.seeds) {
+      await plotRun(seed.dir, `${target.name} seed ${seed.seed}`, seed.metrics, reference);
+    }
+    await Deno.mkdir(`${target.dir}/charts`, { recursive: true });
+    await writeChart(
+      `${target.dir}/charts/reward_band`,
+      bandChart({
+        title: `${target.name}: episode reward over ${target.seeds.length} seeds (${
+          target.seeds.map((s) => s.seed).join(", ")
+        })`,
+        seedCurves: target.seeds.map((s) => s.metrics.values.reward),
+        reference: reference ? referenceCurve(reference, "reward") : undefined,
+      }),
+    );
+    await writeFileAtomic(`${target.dir}/summary.csv`, summaryCsv(experiments[k]!));
+    console.log(
+      `wrote ${target.dir}/charts/reward_band.*, ${target.dir}/summary.csv and each seed's charts`,
+    );
+  }
+}
+
+if (import.meta.main) await runMain(() => main());
