@@ -49,8 +49,11 @@ type Target =
     seeds: { seed: number; dir: string; metrics: MetricsTable }[];
   };
 
+/** A run's name: its directory's, with the experiment's for a `seed_<n>` run. */
 function baseName(dir: string): string {
-  return dir.replace(/\/+$/, "").split("/").pop() ?? dir;
+  const parts = dir.replace(/\/+$/, "").split("/");
+  const last = parts[parts.length - 1];
+  return /^seed_\d+$/.test(last) && parts.length > 1 ? `${parts[parts.length - 2]}/${last}` : last;
 }
 
 async function seedDirs(dir: string): Promise<{ seed: number; dir: string }[]> {
@@ -237,7 +240,13 @@ export async function main(args: string[] = Deno.args): Promise<void> {
       }
       return target;
     }));
-    const curves = runs.map((run) => movingAverageCurve(run.name, run.metrics.values.reward));
+    const names = runs.map((run) => run.name);
+    const curves = runs.map((run, k) =>
+      movingAverageCurve(
+        names.indexOf(run.name) === k ? run.name : `${run.name} (${k + 1})`,
+        run.metrics.values.reward,
+      )
+    );
     if (reference) curves.push(referenceCurve(reference, "reward"));
     const out = values.out as string;
     await Deno.mkdir(out, { recursive: true });

@@ -1,0 +1,268 @@
+import assert from "node:assert/strict";
+import { parseMetricsCsv } from "../lib/plot/metrics_csv.ts";
+import { readReference } from "../lib/plot/reference.ts";
+import { compileSpec, renderSvg, svgToPng } from "../lib/plot/render.ts";
+import { band, movingAverage } from "../lib/plot/series.ts";
+import {
+  bandChart,
+  dashboard,
+  lineChart,
+  movingAverageCurve,
+  panelChart,
+  stableStringify,
+} from "../lib/plot/specs.ts";
+import type { Spec } from "../lib/plot/specs.ts";
+import { UsageError } from "../lib/errors.ts";
+import { summaryCsv } from "../scripts/plot.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const FIXTURES = `${ROOT}tests/fixtures`;
+const fixtureCsv = await Deno.readTextFile(`${FIXTURES}/metrics_small.csv`);
+const metrics = parseMetricsCsv(fixtureCsv, "metrics_small.csv");
+const reference = await readReference(`${FIXTURES}/reference_small.json`);
+
+Deno.test("movingAverage() matches np.convolve(x, ones(w)/w, 'valid')", () => {
+  assert.deepEqual(movingAverage([1, 2, 3, 4, 5], 3), [2, 3, 4]);
+  assert.deepEqual(movingAverage([1, 2], 3), []);
+  const ramp = Array.from({ length: 60 }, (_, k) => k + 1);
+  const average = movingAverage(ramp);
+  // Windows 1..50, 2..51, …, 11..60: means 25.5 … 35.5, plotted from episode 50.
+  assert.equal(average.length, 11);
+  assert.ok(Math.abs(average[0] - 25.5) < 1e-12 && Math.abs(average[10] - 35.5) < 1e-12);
+  const curve = movingAverageCurve("ma", ramp);
+  assert.equal(curve.firstEpisode, 50);
+});
+
+Deno.test("band() gives mean, sample std, min and max across seeds", () => {
+  const stats = band([[1, 4, 0], [2, 6, 0], [6, 2, 0]]);
+  assert.deepEqual(stats.mean, [3, 4, 0]);
+  // index 0: deviations −2, −1, 3 → (4 + 1 + 9) / 2 = 7
+  assert.ok(Math.abs(stats.std[0] - Math.sqrt(7)) < 1e-12);
+  assert.ok(Math.abs(stats.std[1] - 2) < 1e-12);
+  assert.deepEqual(stats.std[2], 0);
+  assert.deepEqual(stats.min, [1, 2, 0]);
+  assert.deepEqual(stats.max, [6, 6, 0]);
+});
+
+Deno.test("summaryCsv() lists each seed, then mean and sample std", () => {
+  const row = (final50: number) => ({ final50, sampled: 1, greedy: 2, greedySuccess: 1, wall: 10 });
+  const csv = summaryCsv([{ seed: 0, summary: row(-10) }, { seed: 1, summary: row(-20) }, {
+    seed: 2,
+    summary: row(-30),
+  }]);
+  const lines = csv.trim().split("\n");
+  assert.equal(
+    lines[0],
+    "seed,final50_reward,sampled_test_reward,greedy_test_reward,greedy_success_rate,wall_s",
+  );
+  assert.equal(lines[1], "0,-10,1,2,1,10");
+  assert.equal(lines[4], "mean,-20,1,2,1,10");
+  assert.equal(lines[5], "std,10,0,0,0,0");
+});
+
+/** Every spec the plot task writes, for the fixture. */
+function fixtureSpecs(): Record<string, Spec> {
+  const panels = {
+    reward: panelChart("reward", "fixture", metrics.values.reward),
+    critic_loss: panelChart("critic_loss", "fixture", metrics.values.critic_loss),
+    actor_loss: panelChart("actor_loss", "fixture", metrics.values.actor_loss),
+  };
+  const shifted = (delta: number) => metrics.values.reward.map((r, k) => r + delta * Math.cos(k));
+  return {
+    ...panels,
+    dashboard: dashboard("fixture", Object.values(panels)),
+    reward_reference: panelChart("reward", "fixture", metrics.values.reward, [
+      movingAverageCurve("PyTorch notebook (seed 42), 50-episode MA", reference.reward),
+    ]),
+    compare_reward: lineChart({
+      title: "Episode reward, 50-episode moving average",
+      yTitle: "Total reward per episode",
+      curves: [movingAverageCurve("a", metrics.values.reward), movingAverageCurve("b", shifted(5))],
+    }),
+    reward_band: bandChart({
+      title: "fixture over 3 seeds",
+      seedCurves: [metrics.values.reward, shifted(5), shifted(-8)],
+      reference: movingAverageCurve("PyTorch notebook, 50-episode MA", reference.reward),
+    }),
+  };
+}
+
+Deno.test("specs match their snapshots (UPDATE_SNAPSHOTS=1 rewrites them)", async () => {
+  for (const [name, spec] of Object.entries(fixtureSpecs())) {
+    const path = `${FIXTURES}/snapshots/${name}.vl.json`;
+    if (Deno.env.get("UPDATE_SNAPSHOTS")) await Deno.writeTextFile(path, stableStringify(spec));
+    assert.equal(stableStringify(spec), await Deno.readTextFile(path), `snapshot ${name}`);
+  }
+});
+
+Deno.test("every spec compiles with vega-lite without warnings, renders to SVG and PNG", async () => {
+  for (const [name, spec] of Object.entries(fixtureSpecs())) {
+    assert.equal(spec.$schema, "https://vega.github.io/schema/vega-lite/v6.json");
+    assert.doesNotThrow(() => compileSpec(spec), name);
+    const svg = await renderSvg(spec);
+    assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, name);
+    assert.match(svg, /Episode/, `${name}: axis title`);
+    const png = svgToPng(svg, 1);
+    assert.deepEqual(Array.from(png.subarray(0, 8)), [
+      0x89,
+      0x50,
+      0x4e,
+      0x47,
+      0x0d,
+      0x0a,
+      0x1a,
+      0x0a,
+    ], name);
+  }
+});
+
+Deno.test("compileSpec() refuses a spec vega-lite warns about", () => {
+  const bad = { ...lineChart({ title: "t", yTitle: "y", curves: [] }), mark: "nonsense" };
+  assert.throws(() => compileSpec(bad));
+});
+
+Deno.test("parseMetricsCsv() names the file and line of a malformed row", () => {
+  const lines = fixtureCsv.trim().split("\n");
+  const truncated = [...lines.slice(0, 5), lines[5].split(",").slice(0, 6).join(",")].join("\n");
+  assert.throws(
+    () => parseMetricsCsv(truncated, "m.csv"),
+    (e) => e instanceof UsageError && /^m.csv:6: expected 14 fields, got 6/.test(e.message),
+  );
+  const nonNumber = [...lines.slice(0, 3), lines[3].replace(/^3,\d+,/, "3,abc,")].join("\n");
+  assert.throws(
+    () => parseMetricsCsv(nonNumber, "m.csv"),
+    /m.csv:4: "steps" is not a number: "abc"/,
+  );
+  assert.throws(() => parseMetricsCsv(lines[0] + "\n", "m.csv"), /m.csv: no episodes/);
+  assert.throws(
+    () => parseMetricsCsv("a,b\n1,2\n", "m.csv"),
+    /m.csv:1: header lacks the column "episode"/,
+  );
+  assert.throws(() => parseMetricsCsv("", "m.csv"), /empty file/);
+  assert.equal(parseMetricsCsv(fixtureCsv, "m.csv").length, 60);
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function plot(args: string[], cwd: string): Promise<Run> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--config",
+      `${ROOT}deno.json`,
+      "-A",
+      `${ROOT}scripts/plot.ts`,
+      ...args,
+    ],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}
+
+function assertUsageError(result: Run, pattern: RegExp): void {
+  assert.equal(result.code, 2, result.stderr);
+  const lines = result.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0], pattern);
+}
+
+async function makeRun(dir: string, csv = fixtureCsv, summary?: unknown): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/metrics.csv`, csv);
+  if (summary) await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify(summary));
+}
+
+Deno.test("plot writes every chart of a run, an experiment's band and summary, and a comparison", async () => {
+  const work = await Deno.makeTempDir();
+  await makeRun(`${work}/results/single`);
+  const summary = (wall: number) => ({
+    wallSeconds: wall,
+    test: { sample: { averageReward: -50 }, greedy: { averageReward: 8.65, successRate: 1 } },
+  });
+  for (const seed of [0, 1, 2]) {
+    await makeRun(`${work}/results/exp/seed_${seed}`, fixtureCsv, summary(10 + seed));
+  }
+  const result = await plot(["--reference", `${FIXTURES}/reference_small.json`], work);
+  assert.equal(result.code, 0, result.stderr);
+  for (const dir of ["single", "exp/seed_0", "exp/seed_2"]) {
+    for (const chart of ["reward", "critic_loss", "actor_loss", "dashboard"]) {
+      for (const ext of ["vl.json", "svg", "png"]) {
+        assert.ok((await Deno.stat(`${work}/results/${dir}/charts/${chart}.${ext}`)).size > 0);
+      }
+    }
+  }
+  const band = JSON.parse(
+    await Deno.readTextFile(`${work}/results/exp/charts/reward_band.vl.json`),
+  );
+  assert.equal(band.layer.length, 4, "min-max, std, mean, reference");
+  const csv = (await Deno.readTextFile(`${work}/results/exp/summary.csv`)).trim().split("\n");
+  assert.equal(csv.length, 6);
+  assert.match(csv[4], /^mean,.*,11$/);
+  const compare = await plot([
+    "--compare",
+    `${work}/results/single`,
+    `${work}/results/exp/seed_1`,
+    "--out",
+    `${work}/cmp`,
+  ], work);
+  assert.equal(compare.code, 0, compare.stderr);
+  const spec = JSON.parse(await Deno.readTextFile(`${work}/cmp/compare_reward.vl.json`));
+  assert.deepEqual(spec.encoding.color.scale.domain, ["single", "exp/seed_1"]);
+  await Deno.remove(work, { recursive: true });
+});
+
+Deno.test("plot refuses bad input with one line, exit code 2, and writes no chart", async () => {
+  const work = await Deno.makeTempDir();
+  const lines = fixtureCsv.trim().split("\n");
+  await makeRun(`${work}/truncated`, [...lines.slice(0, 10), "10,100,1000,-5"].join("\n") + "\n");
+  await makeRun(
+    `${work}/nan`,
+    [...lines.slice(0, 4), lines[4].replace(/,-?[\d.]+,/, ",NaN,")].join("\n") + "\n",
+  );
+  await makeRun(`${work}/empty`, lines[0] + "\n");
+  await Deno.mkdir(`${work}/nometrics`);
+  await makeRun(`${work}/good`);
+  await Deno.writeTextFile(
+    `${work}/bad_ref.json`,
+    JSON.stringify({ episode_rewards: [1, 2], critic_loss: [1], actor_loss: "x" }),
+  );
+  assertUsageError(
+    await plot(["--run", `${work}/truncated`], work),
+    /truncated\/metrics.csv:11: expected 14 fields, got 4/,
+  );
+  assertUsageError(
+    await plot(["--run", `${work}/nan`], work),
+    /nan\/metrics.csv:5: .* is not a number/,
+  );
+  assertUsageError(await plot(["--run", `${work}/empty`], work), /empty\/metrics.csv: no episodes/);
+  assertUsageError(
+    await plot(["--run", `${work}/nometrics`], work),
+    /nometrics\/metrics.csv does not exist/,
+  );
+  assertUsageError(
+    await plot(["--run", `${work}/missing`], work),
+    /--run .*missing does not exist/,
+  );
+  assertUsageError(
+    await plot(["--run", `${work}/good`, "--reference", `${work}/bad_ref.json`], work),
+    /bad_ref.json: field "critic_loss"|bad_ref.json: field "actor_loss"/,
+  );
+  assertUsageError(await plot(["--run", `${work}/good`, "--bogus"], work), /bogus/);
+  // A bad run among good ones: nothing is written for any of them.
+  assertUsageError(
+    await plot(["--run", `${work}/good`, "--run", `${work}/nan`], work),
+    /nan\/metrics.csv/,
+  );
+  for (const dir of ["truncated", "nan", "empty", "nometrics", "good"]) {
+    await assert.rejects(() => Deno.stat(`${work}/${dir}/charts`), Deno.errors.NotFound, dir);
+  }
+  await Deno.remove(work, { recursive: true });
+});
