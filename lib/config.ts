@@ -54,6 +54,8 @@ export interface TrainConfig {
   numUpdates: number;
   /** Episodes of the end-of-training test. */
   testEpisodes: number;
+  /** Episodes between saves of the whole training state (0: only on a signal). */
+  checkpointEvery: number;
   /**
    * Learner threads: 0 runs updates on the main thread, 2 runs one worker per agent (same
    * results), "auto" the fastest the algorithm supports.
@@ -95,6 +97,7 @@ export const DEFAULT_TRAIN_CONFIG = {
   updateEvery: 4,
   numUpdates: 1,
   testEpisodes: 5,
+  checkpointEvery: 25,
   threads: "auto",
   actionSelection: "argmax",
   temperature: 1,
@@ -146,6 +149,7 @@ const FIELD_KINDS: Record<keyof TrainConfig, Kind> = {
   updateEvery: "int+",
   numUpdates: "int+",
   testEpisodes: "int0",
+  checkpointEvery: "int0",
   threads: "threads",
   actionSelection: "selection",
   temperature: "real+",
@@ -175,6 +179,7 @@ const HELP: Record<keyof TrainConfig, string> = {
   updateEvery: "environment steps between updates",
   numUpdates: "update rounds per interval",
   testEpisodes: "episodes of the end-of-training test",
+  checkpointEvery: "episodes between saves of the training state (0: on signals only)",
   threads: "learner threads: auto, 0 (main thread) or 2 (one per agent); same results",
   actionSelection: "non-random training actions: argmax or sample (of the actor's policy)",
   temperature: "Gumbel-Softmax temperature (maddpg, matd3, iddpg)",
@@ -294,8 +299,14 @@ export function configFromRecord(record: unknown, source: string): TrainConfig {
 
 /** Flags of `train` that are not config fields. */
 export interface TrainFlags {
-  /** The resolved config. */
+  /** The config of the flags over the defaults (see {@linkcode resolveConfig} for --config, --resume). */
   config: TrainConfig;
+  /** The config fields given as flags. */
+  explicit: Partial<TrainConfig>;
+  /** `--config FILE`. */
+  configFile?: string;
+  /** `--resume DIR`. */
+  resume?: string;
   /** `--out DIR`, if given. */
   out?: string;
   /** `--force`: allow writing into an `--out` that already holds results. */
@@ -339,6 +350,8 @@ export function parseTrainArgs(args: string[]): TrainFlags {
     quiet: { type: "boolean" },
     seeds: { type: "string" },
     workers: { type: "string" },
+    config: { type: "string" },
+    resume: { type: "string" },
   };
   for (const field of CONFIG_FIELDS) options[kebab(field)] = { type: "string" };
   let values: Record<string, string | boolean | undefined>;
@@ -347,16 +360,25 @@ export function parseTrainArgs(args: string[]): TrainFlags {
   } catch (error) {
     throw new UsageError((error as Error).message.split("\n")[0]);
   }
-  const config: Record<string, unknown> = { ...DEFAULT_TRAIN_CONFIG };
+  const explicit: Record<string, unknown> = {};
   for (const field of CONFIG_FIELDS) {
     const raw = values[kebab(field)];
-    if (raw !== undefined) config[field] = parseField(field, raw, `--${kebab(field)}`);
+    if (raw !== undefined) explicit[field] = parseField(field, raw, `--${kebab(field)}`);
+  }
+  const config = { ...DEFAULT_TRAIN_CONFIG, ...explicit };
+  if (values.resume !== undefined && values.config !== undefined) {
+    throw new UsageError("--resume takes the run's own config: drop --config");
   }
   if (values.out !== undefined && values.out === "") {
     throw new UsageError(`--out must name a directory`);
   }
   return {
-    config: validateConfig(config as unknown as TrainConfig),
+    config: values.config === undefined && values.resume === undefined
+      ? validateConfig(config as unknown as TrainConfig)
+      : config as unknown as TrainConfig,
+    explicit: explicit as Partial<TrainConfig>,
+    configFile: values.config as string | undefined,
+    resume: values.resume as string | undefined,
     out: values.out as string | undefined,
     force: values.force === true,
     help: values.help === true,
@@ -384,10 +406,62 @@ export function trainHelp(): string {
   lines.push(
     `  ${"--out DIR".padEnd(18)} results directory [results/<algo>-seed<seed>, next free suffix]`,
     `  ${"--force".padEnd(18)} write into an --out that already holds results`,
+    `  ${"--config FILE".padEnd(18)} start from a config file (configs/*.json); flags override it`,
+    `  ${"--resume DIR".padEnd(18)} continue an interrupted run from its last saved state`,
     `  ${"--seeds LIST".padEnd(18)} one run per seed (0,1,2 or 0-4) into <out>/seed_<n>/`,
     `  ${"--workers N".padEnd(18)} runs of --seeds at once, in separate processes [cores]`,
     `  ${"--quiet".padEnd(18)} no progress output`,
     `  ${"--help".padEnd(18)} this text`,
   );
   return lines.join("\n");
+}
+
+/** Fields a resumed run may change: they do not alter what it learns. */
+export const RESUMABLE_FIELDS: readonly (keyof TrainConfig)[] = [
+  "episodes",
+  "threads",
+  "checkpointEvery",
+];
+
+async function readConfigRecord(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    throw new UsageError(`Cannot read ${path}${what}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${path} is not valid JSON`);
+  }
+}
+
+/**
+ * The config a `train` command line means: with `--config FILE`, the file's fields (unknown
+ * keys and wrong types refused) under the flags; with `--resume DIR`, the run's saved
+ * config, where flags may change only {@linkcode RESUMABLE_FIELDS}.
+ */
+export async function resolveConfig(flags: TrainFlags): Promise<TrainConfig> {
+  if (flags.configFile !== undefined) {
+    const base = configFromRecord(await readConfigRecord(flags.configFile, ""), flags.configFile);
+    return validateConfig({ ...base, ...flags.explicit });
+  }
+  if (flags.resume === undefined) return flags.config;
+  const path = `${flags.resume}/config.json`;
+  const record = await readConfigRecord(path, ": not a run directory written by train");
+  const saved = configFromRecord((record as { config?: unknown })?.config, path);
+  for (const [field, value] of Object.entries(flags.explicit)) {
+    const key = field as keyof TrainConfig;
+    if (!RESUMABLE_FIELDS.includes(key) && value !== saved[key]) {
+      throw new UsageError(
+        `--${kebab(key)} ${value} differs from the run's ${
+          saved[key]
+        }: a resumed run keeps its config (only ${
+          RESUMABLE_FIELDS.map((f) => `--${kebab(f)}`).join(", ")
+        } may change)`,
+      );
+    }
+  }
+  return validateConfig({ ...saved, ...flags.explicit });
 }

@@ -31,6 +31,24 @@ export interface Batch {
   dones: Float32Array;
 }
 
+/** The contents of a {@linkcode ReplayBuffer}, as saved in checkpoints. */
+export interface ReplayBufferState {
+  /** Transitions stored. */
+  length: number;
+  /** Index the next transition goes to. */
+  position: number;
+  /** `[length, numAgents · observationDim]`. */
+  observations: Float32Array;
+  /** `[length, numAgents]`. */
+  actions: Int32Array;
+  /** `[length, numAgents]`. */
+  rewards: Float32Array;
+  /** `[length, numAgents · observationDim]`. */
+  nextObservations: Float32Array;
+  /** `[length]`. */
+  dones: Float32Array;
+}
+
 /** Allocates an empty batch of the given shape. */
 export function allocateBatch(size: number, numAgents: number, observationDim: number): Batch {
   return {
@@ -196,6 +214,54 @@ export class ReplayBuffer {
       out.dones[b] = this.#dones[row];
     }
     return out;
+  }
+
+  /**
+   * The stored transitions, for a checkpoint: the first `length` rows of each array (ring
+   * order as stored) and the write position.
+   */
+  exportState(): ReplayBufferState {
+    const n = this.#length, { numAgents, observationDim } = this;
+    return {
+      length: n,
+      position: this.#position,
+      observations: this.#observations.slice(0, n * numAgents * observationDim),
+      actions: this.#actions.slice(0, n * numAgents),
+      rewards: this.#rewards.slice(0, n * numAgents),
+      nextObservations: this.#nextObservations.slice(0, n * numAgents * observationDim),
+      dones: this.#dones.slice(0, n),
+    };
+  }
+
+  /** Restores {@linkcode ReplayBuffer.exportState}'s result; checks every size. */
+  importState(state: ReplayBufferState): void {
+    const { numAgents, observationDim, capacity } = this;
+    const n = state.length;
+    if (!Number.isInteger(n) || n < 0 || n > capacity) {
+      throw new RangeError(`Saved buffer holds ${n} transitions; capacity is ${capacity}`);
+    }
+    if (!Number.isInteger(state.position) || state.position < 0 || state.position >= capacity) {
+      throw new RangeError(`Saved buffer position ${state.position} is outside 0..${capacity - 1}`);
+    }
+    const expect = (name: string, array: ArrayLike<number>, size: number) => {
+      if (array.length !== size) {
+        throw new RangeError(
+          `Saved buffer "${name}" holds ${array.length} values, expected ${size}`,
+        );
+      }
+    };
+    expect("observations", state.observations, n * numAgents * observationDim);
+    expect("nextObservations", state.nextObservations, n * numAgents * observationDim);
+    expect("actions", state.actions, n * numAgents);
+    expect("rewards", state.rewards, n * numAgents);
+    expect("dones", state.dones, n);
+    this.#observations.set(state.observations);
+    this.#nextObservations.set(state.nextObservations);
+    this.#actions.set(state.actions);
+    this.#rewards.set(state.rewards);
+    this.#dones.set(state.dones);
+    this.#length = n;
+    this.#position = state.position;
   }
 
   /** Samples a batch without replacement (see {@linkcode ReplayBuffer.sampleIndices}). */

@@ -9,7 +9,11 @@ import { createAgents, maddpgOptions, usesWorkers } from "./agent/algorithms.ts"
 import { InlineLearner } from "./agent/learner.ts";
 import type { Learner } from "./agent/learner.ts";
 import { ParallelLearner } from "./agent/parallel.ts";
+import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "./backend.ts";
+import type { LearnerState } from "./agent/algorithms.ts";
+import { acquireLock } from "./lock.ts";
+import { findState, loadState, saveState, stateDir, tidyState } from "./run_state.ts";
 import type { RuntimeInfo } from "./backend.ts";
 import { saveMlp } from "./checkpoint.ts";
 import type { TrainConfig } from "./config.ts";
@@ -96,6 +100,10 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Receives a live one-line status (episode, steps/s, ETA), for a terminal. */
   status?: (line: string) => void;
+  /** Continue from the state saved in `outDir` (its config must be `config`'s). */
+  resume?: boolean;
+  /** Asked after each episode: a signal name stops the run after saving its state. */
+  shouldStop?: () => string | undefined;
 }
 
 /** The header of `metrics.csv`, for `numAgents` agents. */
@@ -214,12 +222,64 @@ export interface RunRecord {
   runtime: RuntimeInfo;
 }
 
+/** A run stopped by a signal after saving its state. */
+export class Interrupted extends Error {
+  constructor(
+    /** The signal. */
+    readonly signal: string,
+    /** Episodes completed and saved. */
+    readonly episode: number,
+  ) {
+    super(`Interrupted by ${signal} after episode ${episode}`);
+    this.name = "Interrupted";
+  }
+}
+
+/** The fields of `config` that define the experiment (all but where and how fast it runs). */
+export function experimentFields(config: TrainConfig): Partial<TrainConfig> {
+  const { episodes: _e, threads: _t, checkpointEvery: _c, ...rest } = config;
+  return rest;
+}
+
+function assertFinite(metrics: EpisodeMetrics, checkpoint: string): void {
+  for (
+    const [network, losses] of [["critic", metrics.criticLosses], [
+      "actor",
+      metrics.actorLosses,
+    ]] as const
+  ) {
+    losses.forEach((loss, agent) => {
+      if (!Number.isFinite(loss)) {
+        throw new Error(
+          `Non-finite ${network} loss (${loss}) of agent ${agent} in episode ${metrics.episode}; ` +
+            `the last good state is kept in ${checkpoint}`,
+        );
+      }
+    });
+  }
+}
+
+function assertFiniteWeights(state: LearnerState, episode: number): void {
+  for (const [name, params] of Object.entries(state.nets)) {
+    if (!params.every(Number.isFinite)) {
+      const [, network, agent] = /^(.*)_(\d+)$/.exec(name) ?? [name, name, "?"];
+      throw new Error(
+        `Non-finite weights in the ${network} of agent ${agent} after episode ${episode}`,
+      );
+    }
+  }
+}
+
 /**
  * Trains agents as the notebook does and writes `config.json`, `metrics.csv` (one line per
  * episode, as it goes), `summary.json` and `checkpoint/` into `options.outDir`.
+ *
+ * Every `config.checkpointEvery` episodes (and when `options.shouldStop` asks) the whole
+ * state is saved in `checkpoint/state/`; with `options.resume` the run continues from there
+ * and ends exactly as an uninterrupted run would.
  */
 export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainSummary> {
-  const { outDir, log = () => {}, status } = options;
+  const { outDir, log = () => {}, status, shouldStop = () => undefined } = options;
   const rng = new Pcg32(config.seed);
   const env = new MultiAgentGridEnv({ size: config.gridSize, numAgents: 2 });
   const greedyEnv = new MultiAgentGridEnv({ size: config.gridSize, numAgents: 2 });
@@ -230,30 +290,90 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const buffer = new ReplayBuffer({ capacity: config.bufferSize, numAgents, observationDim });
   const batch = allocateBatch(config.batchSize, numAgents, observationDim);
   const sampleIndices = new Int32Array(config.batchSize);
-
-  // With worker threads, this thread only builds models to save them: tfjs "cpu" suffices.
-  await initBackend(parallel ? "cpu" : "wasm");
-  const learner: Learner = parallel && manager instanceof MADDPGAgentManager
-    ? await ParallelLearner.start(manager, managerOptions)
-    : new InlineLearner(manager);
-  await Deno.mkdir(outDir, { recursive: true });
-  const record: RunRecord = { config, runtime: learner.runtime };
-  await writeFileAtomic(`${outDir}/config.json`, JSON.stringify(record, null, 2) + "\n");
-  const metricsFile = await Deno.open(`${outDir}/metrics.csv`, {
-    write: true,
-    create: true,
-    truncate: true,
-  });
-  const encoder = new TextEncoder();
   const history: EpisodeMetrics[] = [];
-  let peakRss = Deno.memoryUsage().rss;
+  let totalSteps = 0, updateRounds = 0, firstEpisode = 1, elapsedBefore = 0;
+  let epsilon = config.epsilonStart;
+
+  await Deno.mkdir(outDir, { recursive: true });
+  const release = acquireLock(outDir);
+  let learner: Learner | undefined;
+  let metricsFile: Deno.FsFile | undefined;
   try {
-    await metricsFile.write(encoder.encode(metricsHeader(numAgents) + "\n"));
-    let totalSteps = 0, updateRounds = 0;
-    let epsilon = config.epsilonStart;
+    if (options.resume) await tidyState(outDir);
+    const dir = options.resume ? await findState(outDir) : undefined;
+    if (dir) {
+      const state = await loadState(dir);
+      if (
+        JSON.stringify(experimentFields(state.config)) !== JSON.stringify(experimentFields(config))
+      ) {
+        throw new UsageError(
+          `${dir} was saved by a run with another config than ${outDir}/config.json`,
+        );
+      }
+      if (state.tfjs !== tf.version_core) {
+        throw new UsageError(
+          `${dir} was saved with tfjs ${state.tfjs}; this is ${tf.version_core}`,
+        );
+      }
+      if (state.episode > config.episodes) {
+        throw new UsageError(
+          `--episodes ${config.episodes} is fewer than the ${state.episode} already trained`,
+        );
+      }
+      try {
+        manager.setState(state.learner);
+        buffer.importState(state.buffer);
+        rng.setState(state.rng);
+      } catch (error) {
+        throw new UsageError(`${dir}: ${(error as Error).message}`);
+      }
+      history.push(...(state.history as unknown as EpisodeMetrics[]));
+      ({ totalSteps, updateRounds, epsilon } = state);
+      firstEpisode = state.episode + 1;
+      elapsedBefore = state.elapsedSeconds;
+      log(`Resuming ${outDir} after episode ${state.episode}`);
+    } else {
+      // Killed before its first save, a resumed run starts over, which ends the same. A fresh
+      // run (e.g. with --force) must not leave an older run's state to resume.
+      if (options.resume) log(`${outDir} has no saved state yet: starting from episode 1`);
+      await Deno.remove(`${outDir}/checkpoint`, { recursive: true }).catch(() => {});
+    }
+    // With worker threads, this thread only builds models to save them: tfjs "cpu" suffices.
+    await initBackend(parallel ? "cpu" : "wasm");
+    learner = parallel && manager instanceof MADDPGAgentManager
+      ? await ParallelLearner.start(manager, managerOptions)
+      : new InlineLearner(manager);
+    const record: RunRecord = { config, runtime: learner.runtime };
+    await writeFileAtomic(`${outDir}/config.json`, JSON.stringify(record, null, 2) + "\n");
+    // metrics.csv holds exactly the saved episodes, then grows one complete line at a time.
+    await writeFileAtomic(
+      `${outDir}/metrics.csv`,
+      [metricsHeader(numAgents), ...history.map(metricsLine)].join("\n") + "\n",
+    );
+    metricsFile = await Deno.open(`${outDir}/metrics.csv`, { append: true });
+    const encoder = new TextEncoder();
+    let peakRss = Deno.memoryUsage().rss;
     const start = performance.now();
+    const elapsed = () => elapsedBefore + (performance.now() - start) / 1000;
+    const checkpoint = async (episode: number) => {
+      const state = (await learner!.collect()).getState();
+      assertFiniteWeights(state, episode);
+      await saveState(outDir, {
+        config,
+        tfjs: tf.version_core,
+        episode,
+        totalSteps,
+        updateRounds,
+        epsilon,
+        elapsedSeconds: elapsed(),
+        rng: rng.getState(),
+        history: history as unknown as Record<string, unknown>[],
+        learner: state,
+        buffer: buffer.exportState(),
+      });
+    };
     let lastStatus = 0;
-    for (let episode = 1; episode <= config.episodes; episode++) {
+    for (let episode = firstEpisode; episode <= config.episodes; episode++) {
       let observations = env.reset();
       let reward = 0, steps = 0, done = false, updates = 0;
       const criticSums = new Array(numAgents).fill(0);
@@ -317,6 +437,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         greedyReward: greedy.reward,
         greedySuccess: greedy.success,
       };
+      assertFinite(metrics, stateDir(outDir));
       history.push(metrics);
       await metricsFile.write(encoder.encode(metricsLine(metrics) + "\n"));
       peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
@@ -330,20 +451,25 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
           } | Eps: ${epsilon.toFixed(3)}`,
         );
       }
+      const signal = shouldStop();
+      if (signal || (config.checkpointEvery > 0 && episode % config.checkpointEvery === 0)) {
+        await checkpoint(episode);
+      }
+      if (signal) throw new Interrupted(signal, episode);
       const now = performance.now();
       if (status && (now - lastStatus > 250 || episode === config.episodes)) {
         lastStatus = now;
         const seconds = (now - start) / 1000;
-        const eta = seconds / episode * (config.episodes - episode);
+        const eta = seconds / (episode - firstEpisode + 1) * (config.episodes - episode);
         status(
           `episode ${episode}/${config.episodes} | ${
-            (totalSteps / seconds).toFixed(0)
+            ((totalSteps - (history[firstEpisode - 2]?.totalSteps ?? 0)) / seconds).toFixed(0)
           } steps/s | ETA ${eta.toFixed(0)} s`,
         );
       }
     }
     await learner.collect();
-    const wallSeconds = (performance.now() - start) / 1000;
+    const wallSeconds = elapsed();
     const recent = history.slice(-50);
     const sample = runTestEpisodes(
       manager.actors,
@@ -386,7 +512,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     await writeFileAtomic(`${outDir}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
     return summary;
   } finally {
-    metricsFile.close();
-    await learner.close();
+    metricsFile?.close();
+    await learner?.close();
+    release();
   }
 }

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { CONFIG_FIELDS, kebab, parseTrainArgs, trainHelp } from "../lib/config.ts";
+import { CONFIG_FIELDS, kebab, parseTrainArgs, resolveConfig, trainHelp } from "../lib/config.ts";
 import type { TrainConfig } from "../lib/config.ts";
-import { runMain } from "../lib/errors.ts";
+import { runMain, UsageError } from "../lib/errors.ts";
 import { resolveExperimentDir, runSeeds } from "../lib/sweep.ts";
-import { resolveRunDir, train } from "../lib/trainer.ts";
+import { Interrupted, resolveRunDir, train } from "../lib/trainer.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
 
 /** Flags that reproduce `config` in a child run (all but the seed). */
@@ -67,8 +67,12 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     console.log(trainHelp());
     return;
   }
+  flags.config = await resolveConfig(flags);
   if (flags.seeds) return await trainSeeds(flags);
-  const outDir = await resolveRunDir(flags.config, flags.out, flags.force);
+  if (flags.resume !== undefined && flags.out !== undefined) {
+    throw new UsageError("--resume continues in its own directory: drop --out");
+  }
+  const outDir = flags.resume ?? await resolveRunDir(flags.config, flags.out, flags.force);
   const log = flags.quiet ? () => {} : (line: string) => console.log(line);
   const terminal = !flags.quiet && Deno.stderr.isTerminal();
   const encoder = new TextEncoder();
@@ -77,7 +81,38 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     : undefined;
   log(`Config: ${JSON.stringify(flags.config)}`);
   log(`Writing ${outDir}/`);
-  const summary = await train(flags.config, { outDir, log, status });
+  // SIGINT / SIGTERM: finish the episode, save the state, exit 130 / 143. A second one exits at once.
+  let stop: string | undefined;
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const onSignal = (signal: typeof signals[number]) => () => {
+    if (stop) Deno.exit(signal === "SIGINT" ? 130 : 143);
+    stop = signal;
+    if (terminal) Deno.stderr.writeSync(encoder.encode("\r\x1b[K"));
+    console.error(`${signal}: saving the state after this episode…`);
+  };
+  const listeners = signals.map((signal) => [signal, onSignal(signal)] as const);
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  let summary;
+  try {
+    summary = await train(flags.config, {
+      outDir,
+      log,
+      status,
+      resume: flags.resume !== undefined,
+      shouldStop: () => stop,
+    });
+  } catch (error) {
+    if (error instanceof Interrupted) {
+      console.error(
+        `Stopped by ${error.signal} after episode ${error.episode}; state saved in ${outDir}/checkpoint/state.`,
+      );
+      console.error(`Resume with: deno task train --resume ${outDir}`);
+      Deno.exit(error.signal === "SIGINT" ? 130 : 143);
+    }
+    throw error;
+  } finally {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  }
   if (terminal) Deno.stderr.writeSync(encoder.encode("\r\x1b[K"));
   const { sample, greedy } = summary.test;
   log(

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Algorithm, TrainConfig } from "../config.ts";
+import type { Adam, AdamState } from "../nn/adam.ts";
 import type { Mlp } from "../nn/mlp.ts";
 import type { Batch } from "../replay_buffer.ts";
 import type { Pcg32 } from "../rng.ts";
@@ -23,8 +24,66 @@ export interface UpdateCore {
   drawUniforms(batchSize: number, rng: Pcg32): Float64Array;
   /** Runs one update round. */
   updateWithUniforms(batch: Batch, uniforms: Float64Array): UpdateLosses;
+  /** Every network, optimizer and counter: what a checkpoint must hold. */
+  getState(): LearnerState;
+  /** Restores {@linkcode UpdateCore.getState}'s result (same algorithm and shapes). */
+  setState(state: LearnerState): void;
   /** Frees tensors. */
   dispose(): void;
+}
+
+/** The complete state of an algorithm's learning. */
+export interface LearnerState {
+  /** Parameters of each network, by name (`actor_0`, `target_critic_1`, …). */
+  nets: Record<string, Float32Array>;
+  /** Adam state of each optimizer, by name. */
+  optimizers: Record<string, AdamState>;
+  /** Other counters (update rounds, last losses). */
+  counters: Record<string, number[]>;
+}
+
+/** Collects named networks and optimizers into a {@linkcode LearnerState}. */
+export function collectState(
+  nets: Record<string, Mlp[]>,
+  optimizers: Record<string, Adam[]>,
+  counters: Record<string, number[]> = {},
+): LearnerState {
+  const state: LearnerState = { nets: {}, optimizers: {}, counters };
+  for (const [name, list] of Object.entries(nets)) {
+    list.forEach((net, i) => (state.nets[`${name}_${i}`] = net.params.slice()));
+  }
+  for (const [name, list] of Object.entries(optimizers)) {
+    list.forEach((opt, i) => (state.optimizers[`${name}_${i}`] = opt.getState()));
+  }
+  return state;
+}
+
+/** Restores named networks and optimizers from a {@linkcode LearnerState}; checks every shape. */
+export function restoreState(
+  state: LearnerState,
+  nets: Record<string, Mlp[]>,
+  optimizers: Record<string, Adam[]>,
+): void {
+  for (const [name, list] of Object.entries(nets)) {
+    list.forEach((net, i) => {
+      const params = state.nets[`${name}_${i}`];
+      if (!params) throw new RangeError(`The saved state has no network "${name}_${i}"`);
+      if (params.length !== net.size) {
+        throw new RangeError(
+          `Saved network "${name}_${i}" has ${params.length} parameters, expected ${net.size}`,
+        );
+      }
+      net.params.set(params);
+      net.touch();
+    });
+  }
+  for (const [name, list] of Object.entries(optimizers)) {
+    list.forEach((opt, i) => {
+      const saved = state.optimizers[`${name}_${i}`];
+      if (!saved) throw new RangeError(`The saved state has no optimizer "${name}_${i}"`);
+      opt.setState(saved);
+    });
+  }
 }
 
 /** What an algorithm is and supports. */

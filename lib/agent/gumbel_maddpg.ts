@@ -16,6 +16,8 @@ import type { Batch } from "../replay_buffer.ts";
 import type { Pcg32 } from "../rng.ts";
 import { agentColumns, concatColumns, forwardValues, oneHotActions, TfCache } from "./_inputs.ts";
 import type { MaddpgOptions, UpdateLosses } from "./maddpg.ts";
+import { collectState, restoreState } from "./algorithms.ts";
+import type { LearnerState } from "./algorithms.ts";
 
 /** The algorithms of this module. */
 export type GumbelVariant = "maddpg" | "matd3" | "iddpg";
@@ -425,6 +427,46 @@ export class GumbelMADDPG {
       softUpdate(this.targetCritics[i], this.critics[i], tau);
       if (this.twin) softUpdate(this.targetCritics2[i], this.critics2[i], tau);
     }
+  }
+
+  #stateLayout(): { nets: Record<string, Mlp[]>; optimizers: Record<string, Adam[]> } {
+    return {
+      nets: {
+        actor: this.actors,
+        critic: this.critics,
+        critic2: this.critics2,
+        target_actor: this.targetActors,
+        target_critic: this.targetCritics,
+        target_critic2: this.targetCritics2,
+      },
+      optimizers: {
+        actor: this.actorOptimizers,
+        critic: this.criticOptimizers,
+        critic2: this.criticOptimizers2,
+      },
+    };
+  }
+
+  /** Every network, optimizer and counter (see {@linkcode UpdateCore.getState}). */
+  getState(): LearnerState {
+    const { nets, optimizers } = this.#stateLayout();
+    return collectState(nets, optimizers, {
+      rounds: [this.#rounds],
+      lastActorLosses: [...this.#lastActorLosses],
+    });
+  }
+
+  /** Restores {@linkcode GumbelMADDPG.getState}'s result. */
+  setState(state: LearnerState): void {
+    const { nets, optimizers } = this.#stateLayout();
+    const rounds = state.counters.rounds?.[0];
+    const last = state.counters.lastActorLosses;
+    if (!Number.isSafeInteger(rounds) || rounds! < 0 || last?.length !== this.numAgents) {
+      throw new RangeError("The saved state lacks the update counters of this algorithm");
+    }
+    restoreState(state, nets, optimizers);
+    this.#rounds = rounds!;
+    this.#lastActorLosses = [...last];
   }
 
   /** Frees every uploaded tensor. */

@@ -24,6 +24,9 @@ export type ToWorker =
     targetActors: Float32Array[];
     critic: Float32Array;
     targetCritic: Float32Array;
+    /** This agent's optimizers (a resumed run's; fresh ones otherwise). */
+    actorOptimizer: AdamState;
+    criticOptimizer: AdamState;
     /** Port to each other worker, by agent (null for this one). */
     ports: (MessagePort | null)[];
   }
@@ -104,6 +107,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         message.targetActors.forEach((p, j) => manager!.targetActors[j].params.set(p));
         manager.critics[agent].params.set(message.critic);
         manager.targetCritics[agent].params.set(message.targetCritic);
+        manager.actorOptimizers[agent].setState(message.actorOptimizer);
+        manager.criticOptimizers[agent].setState(message.criticOptimizer);
         for (const net of [...manager.actors, ...manager.targetActors]) net.touch();
         manager.critics[agent].touch();
         manager.targetCritics[agent].touch();

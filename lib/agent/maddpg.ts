@@ -8,6 +8,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Adam, clipGradNorm } from "../nn/adam.ts";
 import { Mlp, softUpdate } from "../nn/mlp.ts";
 import { agentColumns, concatColumns, oneHotActions, TfCache } from "./_inputs.ts";
+import { collectState, restoreState } from "./algorithms.ts";
+import type { LearnerState } from "./algorithms.ts";
 import type { Batch } from "../replay_buffer.ts";
 import type { Pcg32 } from "../rng.ts";
 
@@ -472,6 +474,30 @@ export class MADDPGAgentManager {
       }
       softUpdate(this.targetActors[i], this.actors[i], this.tau);
     }
+  }
+
+  #stateLayout(): { nets: Record<string, Mlp[]>; optimizers: Record<string, Adam[]> } {
+    return {
+      nets: {
+        actor: this.actors,
+        critic: this.critics,
+        target_actor: this.targetActors,
+        target_critic: this.targetCritics,
+      },
+      optimizers: { actor: this.actorOptimizers, critic: this.criticOptimizers },
+    };
+  }
+
+  /** Every network and optimizer (see {@linkcode UpdateCore.getState}). */
+  getState(): LearnerState {
+    const { nets, optimizers } = this.#stateLayout();
+    return collectState(nets, optimizers);
+  }
+
+  /** Restores {@linkcode MADDPGAgentManager.getState}'s result. */
+  setState(state: LearnerState): void {
+    const { nets, optimizers } = this.#stateLayout();
+    restoreState(state, nets, optimizers);
   }
 
   /** Frees every uploaded tensor. */

@@ -83,6 +83,8 @@ export class ParallelLearner implements Learner {
         targetActors: manager.targetActors.map((net) => net.params),
         critic: manager.critics[i].params,
         targetCritic: manager.targetCritics[i].params,
+        actorOptimizer: manager.actorOptimizers[i].getState(),
+        criticOptimizer: manager.criticOptimizers[i].getState(),
         ports,
       };
       worker.postMessage(init, ports.filter((port): port is MessagePort => port !== null));

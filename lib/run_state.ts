@@ -1,0 +1,307 @@
+/**
+ * The complete state of a training run, saved so that a resumed run continues exactly as
+ * an uninterrupted one: written into a temporary directory, synced, then renamed into
+ * place, with a manifest of sizes and SHA-256 checksums checked on load.
+ *
+ * @module
+ */
+import type { LearnerState } from "./agent/algorithms.ts";
+import type { AdamState } from "./nn/adam.ts";
+import type { ReplayBufferState } from "./replay_buffer.ts";
+import type { RngState } from "./rng.ts";
+import type { TrainConfig } from "./config.ts";
+import { UsageError } from "./errors.ts";
+import { exists } from "./files.ts";
+
+/** Version of the state format. */
+export const STATE_FORMAT = 1;
+
+/** Everything a resumed run needs. */
+export interface TrainingState {
+  /** The run's config when the state was saved. */
+  config: TrainConfig;
+  /** tfjs-core version the state was made with. */
+  tfjs: string;
+  /** Episodes completed. */
+  episode: number;
+  /** Environment steps taken. */
+  totalSteps: number;
+  /** Update rounds run. */
+  updateRounds: number;
+  /** Exploration rate after the last step. */
+  epsilon: number;
+  /** Training wall time so far, seconds. */
+  elapsedSeconds: number;
+  /** The run's generator. */
+  rng: RngState;
+  /** One record per completed episode (the rows of metrics.csv). */
+  history: Record<string, unknown>[];
+  /** Networks, optimizers, counters. */
+  learner: LearnerState;
+  /** Replay buffer contents. */
+  buffer: ReplayBufferState;
+}
+
+type Typed = Float32Array | Int32Array;
+
+interface ArrayEntry {
+  name: string;
+  type: "f32" | "i32";
+  offset: number;
+  length: number;
+}
+
+interface Manifest {
+  format: number;
+  files: Record<string, { size: number; sha256: string }>;
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  try {
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  const dir = await Deno.open(path, { read: true });
+  try {
+    await dir.sync();
+  } catch {
+    // Some file systems cannot sync a directory; the renames are still atomic.
+  } finally {
+    dir.close();
+  }
+}
+
+/** Test-only pause between the steps of a checkpoint write (MADDPG_TEST_CHECKPOINT_PAUSE_MS). */
+async function testPause(): Promise<void> {
+  const ms = Number(Deno.env.get("MADDPG_TEST_CHECKPOINT_PAUSE_MS") ?? 0);
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Splits a state into JSON and one binary file of every typed array. */
+function serialise(state: TrainingState): { json: string; binary: Uint8Array } {
+  const arrays: [string, Typed][] = [];
+  for (const [name, params] of Object.entries(state.learner.nets)) {
+    arrays.push([`net/${name}`, params]);
+  }
+  const optimizers: Record<string, { step: number }> = {};
+  for (const [name, adam] of Object.entries(state.learner.optimizers)) {
+    optimizers[name] = { step: adam.step };
+    arrays.push([`adam/${name}/m`, adam.m], [`adam/${name}/v`, adam.v]);
+  }
+  const { observations, actions, rewards, nextObservations, dones, length, position } =
+    state.buffer;
+  arrays.push(
+    ["buffer/observations", observations],
+    ["buffer/actions", actions],
+    ["buffer/rewards", rewards],
+    ["buffer/nextObservations", nextObservations],
+    ["buffer/dones", dones],
+  );
+  const entries: ArrayEntry[] = [];
+  let offset = 0;
+  for (const [name, array] of arrays) {
+    entries.push({
+      name,
+      type: array instanceof Int32Array ? "i32" : "f32",
+      offset,
+      length: array.length,
+    });
+    offset += array.length * 4;
+  }
+  const binary = new Uint8Array(offset);
+  arrays.forEach(([, array], k) =>
+    binary.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), entries[k].offset)
+  );
+  const json = JSON.stringify({
+    format: STATE_FORMAT,
+    config: state.config,
+    tfjs: state.tfjs,
+    episode: state.episode,
+    totalSteps: state.totalSteps,
+    updateRounds: state.updateRounds,
+    epsilon: state.epsilon,
+    elapsedSeconds: state.elapsedSeconds,
+    rng: state.rng,
+    history: state.history,
+    optimizers,
+    counters: state.learner.counters,
+    buffer: { length, position },
+    arrays: entries,
+  });
+  return { json, binary };
+}
+
+/** Where a run keeps its state. */
+export function stateDir(runDir: string): string {
+  return `${runDir}/checkpoint/state`;
+}
+
+/**
+ * Saves `state` as `<runDir>/checkpoint/state/` so that a kill at any instant leaves the
+ * previous complete state or the new one: temporary directory, fsync, renames.
+ */
+export async function saveState(runDir: string, state: TrainingState): Promise<void> {
+  const parent = `${runDir}/checkpoint`;
+  const final = stateDir(runDir);
+  const temp = `${final}.tmp-${Deno.pid}`;
+  const old = `${final}.old-${Deno.pid}`;
+  await Deno.mkdir(parent, { recursive: true });
+  await Deno.remove(temp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(temp);
+  const { json, binary } = serialise(state);
+  const jsonBytes = new TextEncoder().encode(json);
+  await writeSynced(`${temp}/arrays.bin`, binary);
+  await testPause();
+  await writeSynced(`${temp}/state.json`, jsonBytes);
+  const manifest: Manifest = {
+    format: STATE_FORMAT,
+    files: {
+      "arrays.bin": { size: binary.length, sha256: await sha256(binary) },
+      "state.json": { size: jsonBytes.length, sha256: await sha256(jsonBytes) },
+    },
+  };
+  await writeSynced(
+    `${temp}/manifest.json`,
+    new TextEncoder().encode(JSON.stringify(manifest, null, 1)),
+  );
+  await syncDir(temp);
+  await testPause();
+  const hadState = await exists(final);
+  if (hadState) await Deno.rename(final, old);
+  await testPause();
+  await Deno.rename(temp, final);
+  await syncDir(parent);
+  if (hadState) await Deno.remove(old, { recursive: true });
+}
+
+/**
+ * Finds the newest complete state of a run: `checkpoint/state`, or a `state.old-*` left by
+ * a kill between the two renames of {@linkcode saveState}. Incomplete `state.tmp-*`
+ * directories are ignored. Returns undefined when the run has no state.
+ */
+export async function findState(runDir: string): Promise<string | undefined> {
+  const final = stateDir(runDir);
+  // saveState renames only complete directories into place: a `state` without its manifest
+  // is damage, which loadState reports.
+  if (await exists(final)) return final;
+  const parent = `${runDir}/checkpoint`;
+  if (!(await exists(parent))) return undefined;
+  for await (const entry of Deno.readDir(parent)) {
+    if (entry.isDirectory && entry.name.startsWith("state.old-")) return `${parent}/${entry.name}`;
+  }
+  return undefined;
+}
+
+/** Removes what a killed {@linkcode saveState} left, and restores a `state.old-*` as `state`. */
+export async function tidyState(runDir: string): Promise<void> {
+  const parent = `${runDir}/checkpoint`;
+  if (!(await exists(parent))) return;
+  const final = stateDir(runDir);
+  for await (const entry of Deno.readDir(parent)) {
+    const path = `${parent}/${entry.name}`;
+    if (entry.name.startsWith("state.tmp-")) await Deno.remove(path, { recursive: true });
+    else if (entry.name.startsWith("state.old-")) {
+      if (await exists(final)) await Deno.remove(path, { recursive: true });
+      else await Deno.rename(path, final);
+    }
+  }
+}
+
+function typed(binary: Uint8Array, entry: ArrayEntry, path: string): Typed {
+  if (entry.offset + entry.length * 4 > binary.length || entry.offset % 4 !== 0) {
+    throw new UsageError(`${path}: array "${entry.name}" lies outside the file`);
+  }
+  const bytes = binary.slice(entry.offset, entry.offset + entry.length * 4);
+  return entry.type === "i32" ? new Int32Array(bytes.buffer) : new Float32Array(bytes.buffer);
+}
+
+/** Loads and checks a state directory; every problem is a {@linkcode UsageError} naming the file. */
+export async function loadState(dir: string): Promise<TrainingState> {
+  const read = async (name: string): Promise<Uint8Array> => {
+    try {
+      return await Deno.readFile(`${dir}/${name}`);
+    } catch {
+      throw new UsageError(`Cannot read ${dir}/${name}: the checkpoint is incomplete`);
+    }
+  };
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(await read("manifest.json")));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${dir}/manifest.json is not valid JSON`);
+  }
+  if (manifest.format !== STATE_FORMAT) {
+    throw new UsageError(
+      `${dir}/manifest.json: format ${manifest.format}, this version reads ${STATE_FORMAT}`,
+    );
+  }
+  const files: Record<string, Uint8Array> = {};
+  for (const name of ["state.json", "arrays.bin"]) {
+    const expected = manifest.files?.[name];
+    if (!expected) throw new UsageError(`${dir}/manifest.json does not list ${name}`);
+    const bytes = await read(name);
+    if (bytes.length !== expected.size) {
+      throw new UsageError(
+        `${dir}/${name} holds ${bytes.length} bytes, the manifest says ${expected.size}`,
+      );
+    }
+    if (await sha256(bytes) !== expected.sha256) {
+      throw new UsageError(`${dir}/${name} does not match its checksum in manifest.json`);
+    }
+    files[name] = bytes;
+  }
+  // The checksums matched, so the JSON is what saveState wrote.
+  const json = JSON.parse(new TextDecoder().decode(files["state.json"]));
+  const binary = files["arrays.bin"];
+  const arrays = new Map<string, Typed>();
+  for (const entry of json.arrays as ArrayEntry[]) {
+    arrays.set(entry.name, typed(binary, entry, `${dir}/arrays.bin`));
+  }
+  const get = <T extends Typed>(name: string): T => {
+    const array = arrays.get(name);
+    if (!array) throw new UsageError(`${dir}/state.json: array "${name}" is missing`);
+    return array as T;
+  };
+  const nets: Record<string, Float32Array> = {};
+  for (const name of arrays.keys()) if (name.startsWith("net/")) nets[name.slice(4)] = get(name);
+  const optimizers: Record<string, AdamState> = {};
+  for (
+    const [name, { step }] of Object.entries(json.optimizers as Record<string, { step: number }>)
+  ) {
+    optimizers[name] = { step, m: get(`adam/${name}/m`), v: get(`adam/${name}/v`) };
+  }
+  return {
+    config: json.config,
+    tfjs: json.tfjs,
+    episode: json.episode,
+    totalSteps: json.totalSteps,
+    updateRounds: json.updateRounds,
+    epsilon: json.epsilon,
+    elapsedSeconds: json.elapsedSeconds,
+    rng: json.rng,
+    history: json.history,
+    learner: { nets, optimizers, counters: json.counters },
+    buffer: {
+      length: json.buffer.length,
+      position: json.buffer.position,
+      observations: get("buffer/observations"),
+      actions: get("buffer/actions"),
+      rewards: get("buffer/rewards"),
+      nextObservations: get("buffer/nextObservations"),
+      dones: get("buffer/dones"),
+    },
+  };
+}
