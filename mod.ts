@@ -36,13 +36,23 @@ export {
   selectActions,
 } from "./lib/agent/maddpg.ts";
 export type { ActionMode, MaddpgOptions, UpdateLosses } from "./lib/agent/maddpg.ts";
+export { GumbelMADDPG } from "./lib/agent/gumbel_maddpg.ts";
+export type { GumbelMaddpgOptions, GumbelVariant } from "./lib/agent/gumbel_maddpg.ts";
+export { ALGORITHM_INFO, createAgents } from "./lib/agent/algorithms.ts";
+export type { AlgorithmInfo, LearnerState, UpdateCore } from "./lib/agent/algorithms.ts";
+export { gumbelSoftmax, gumbelSoftmaxBackward } from "./lib/nn/gumbel.ts";
 export { InlineLearner } from "./lib/agent/learner.ts";
 export type { Learner } from "./lib/agent/learner.ts";
 export { ParallelLearner } from "./lib/agent/parallel.ts";
 export { initBackend, runtimeInfo } from "./lib/backend.ts";
 export type { RuntimeInfo } from "./lib/backend.ts";
-export { DEFAULT_TRAIN_CONFIG, parseTrainArgs } from "./lib/config.ts";
+export { configFromRecord, DEFAULT_TRAIN_CONFIG, parseTrainArgs } from "./lib/config.ts";
 export type { TrainConfig } from "./lib/config.ts";
 export { loadMlp, saveMlp, toLayersModel } from "./lib/checkpoint.ts";
-export { epsilonAt, runTestEpisodes, train } from "./lib/trainer.ts";
+export { epsilonAt, Interrupted, runTestEpisodes, train } from "./lib/trainer.ts";
+export { loadState, saveState } from "./lib/run_state.ts";
+export type { TrainingState } from "./lib/run_state.ts";
+export { movingAverage } from "./lib/plot/series.ts";
+export { bandChart, dashboard, lineChart, panelChart } from "./lib/plot/specs.ts";
+export { renderSvg, svgToPng } from "./lib/plot/render.ts";
 export type { EpisodeMetrics, TestResult, TrainSummary } from "./lib/trainer.ts";
