@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { UsageError } from "./errors.ts";
 
 /** Writes `data` to `path` via a temporary file in the same directory and a rename. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -36,5 +37,29 @@ export async function isNonEmptyDir(path: string): Promise<boolean> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
+  }
+}
+
+/**
+ * An output directory: `out` when given (refused if it already holds files, unless
+ * `force`), else `base` or the first free `base-2`, `base-3`, ….
+ */
+export async function resolveOutDir(
+  base: string,
+  out: string | undefined,
+  force: boolean,
+): Promise<string> {
+  if (out !== undefined) {
+    if (!force && await isNonEmptyDir(out)) {
+      throw new UsageError(`${out} already holds results; choose another --out or pass --force`);
+    }
+    if (await exists(out) && !(await Deno.stat(out)).isDirectory) {
+      throw new UsageError(`--out ${out} exists and is not a directory`);
+    }
+    return out;
+  }
+  for (let suffix = 1;; suffix++) {
+    const dir = suffix === 1 ? base : `${base}-${suffix}`;
+    if (!(await exists(dir))) return dir;
   }
 }

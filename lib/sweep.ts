@@ -5,8 +5,7 @@
  * @module
  */
 import type { TrainConfig } from "./config.ts";
-import { UsageError } from "./errors.ts";
-import { exists, isNonEmptyDir } from "./files.ts";
+import { resolveOutDir } from "./files.ts";
 
 /** Outcome of one seed's run. */
 export interface SeedRun {
@@ -21,24 +20,18 @@ export interface SeedRun {
 }
 
 /** The experiment directory: `out`, or `results/<algo>-seeds<a>-<b>` with a free suffix. */
-export async function resolveExperimentDir(
+export function resolveExperimentDir(
   config: TrainConfig,
   seeds: readonly number[],
   out: string | undefined,
   force: boolean,
   root = "results",
 ): Promise<string> {
-  if (out !== undefined) {
-    if (!force && await isNonEmptyDir(out)) {
-      throw new UsageError(`${out} already holds results; choose another --out or pass --force`);
-    }
-    return out;
-  }
-  const base = `${root}/${config.algo}-seeds${seeds[0]}-${seeds[seeds.length - 1]}`;
-  for (let suffix = 1;; suffix++) {
-    const dir = suffix === 1 ? base : `${base}-${suffix}`;
-    if (!(await exists(dir))) return dir;
-  }
+  return resolveOutDir(
+    `${root}/${config.algo}-seeds${seeds[0]}-${seeds[seeds.length - 1]}`,
+    out,
+    force,
+  );
 }
 
 /**

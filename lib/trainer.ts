@@ -13,13 +13,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "./backend.ts";
 import type { LearnerState } from "./agent/algorithms.ts";
 import { acquireLock } from "./lock.ts";
+import { METRICS_COLUMNS } from "./metrics.ts";
 import { findState, loadState, saveState, stateDir, tidyState } from "./run_state.ts";
 import type { RuntimeInfo } from "./backend.ts";
 import { saveMlp } from "./checkpoint.ts";
 import type { TrainConfig } from "./config.ts";
 import { MultiAgentGridEnv } from "./env/grid_world.ts";
 import { UsageError } from "./errors.ts";
-import { exists, isNonEmptyDir, writeFileAtomic } from "./files.ts";
+import { resolveOutDir, writeFileAtomic } from "./files.ts";
 import type { Mlp } from "./nn/mlp.ts";
 import { allocateBatch, ReplayBuffer } from "./replay_buffer.ts";
 import { Pcg32 } from "./rng.ts";
@@ -112,16 +113,7 @@ export function metricsHeader(numAgents: number): string {
     ...Array.from({ length: numAgents }, (_, i) => `critic_loss_${i}`),
     ...Array.from({ length: numAgents }, (_, i) => `actor_loss_${i}`),
   ];
-  return [
-    "episode",
-    "steps",
-    "total_steps",
-    "reward",
-    "critic_loss",
-    "actor_loss",
-    "epsilon",
-    "success",
-  ]
+  return [...METRICS_COLUMNS as readonly string[]]
     .concat(perAgent, ["greedy_reward", "greedy_success"]).join(",");
 }
 
@@ -156,26 +148,13 @@ export function epsilonAt(config: TrainConfig, totalSteps: number): number {
  * Picks the run directory: `out` when given (refused if it already holds results, unless
  * `force`), else `results/<algo>-seed<seed>` or the first free `-2`, `-3`, … suffix.
  */
-export async function resolveRunDir(
+export function resolveRunDir(
   config: TrainConfig,
   out: string | undefined,
   force: boolean,
   root = "results",
 ): Promise<string> {
-  if (out !== undefined) {
-    if (!force && await isNonEmptyDir(out)) {
-      throw new UsageError(`${out} already holds results; choose another --out or pass --force`);
-    }
-    if (await exists(out) && !(await Deno.stat(out)).isDirectory) {
-      throw new UsageError(`--out ${out} exists and is not a directory`);
-    }
-    return out;
-  }
-  const base = `${root}/${config.algo}-seed${config.seed}`;
-  for (let suffix = 1;; suffix++) {
-    const dir = suffix === 1 ? base : `${base}-${suffix}`;
-    if (!(await exists(dir))) return dir;
-  }
+  return resolveOutDir(`${root}/${config.algo}-seed${config.seed}`, out, force);
 }
 
 /** Runs test episodes with decentralized actors. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { integerFlag, parseFlags } from "../lib/cli.ts";
 import { InlineLearner } from "../lib/agent/learner.ts";
 import type { Learner } from "../lib/agent/learner.ts";
 import { MADDPGAgentManager } from "../lib/agent/maddpg.ts";
@@ -15,7 +15,7 @@ import { ParallelLearner } from "../lib/agent/parallel.ts";
 import { initBackend } from "../lib/backend.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../lib/config.ts";
 import { MultiAgentGridEnv } from "../lib/env/grid_world.ts";
-import { runMain, UsageError } from "../lib/errors.ts";
+import { runMain } from "../lib/errors.ts";
 import { allocateBatch, ReplayBuffer } from "../lib/replay_buffer.ts";
 import { Pcg32 } from "../lib/rng.ts";
 import { train } from "../lib/trainer.ts";
@@ -35,18 +35,6 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function count(flag: string, raw: unknown, allowZero = false): number {
-  const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new UsageError(
-      `${flag} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${
-        JSON.stringify(raw)
-      }`,
-    );
-  }
-  return value;
 }
 
 /** A replay buffer filled with random-policy transitions. */
@@ -117,33 +105,23 @@ async function runReference(episodes: number, seed: number): Promise<ReferenceRu
 
 /** Parses flags and runs the benchmarks. */
 export async function main(args: string[] = Deno.args): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        rounds: { type: "string", default: "200" },
-        episodes: { type: "string", default: "200" },
-        repeats: { type: "string", default: "3" },
-        seed: { type: "string", default: "42" },
-        reference: { type: "boolean" },
-        json: { type: "string" },
-        help: { type: "boolean" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]);
-  }
+  const { values } = parseFlags(args, {
+    rounds: { type: "string", default: "200" },
+    episodes: { type: "string", default: "200" },
+    repeats: { type: "string", default: "3" },
+    seed: { type: "string", default: "42" },
+    reference: { type: "boolean" },
+    json: { type: "string" },
+    help: { type: "boolean" },
+  });
   if (values.help) {
     console.log(HELP);
     return;
   }
-  const rounds = count("--rounds", values.rounds);
-  const episodes = count("--episodes", values.episodes, true);
-  const repeats = count("--repeats", values.repeats);
-  const seed = count("--seed", values.seed, true);
+  const rounds = integerFlag("--rounds", values.rounds);
+  const episodes = integerFlag("--episodes", values.episodes, true);
+  const repeats = integerFlag("--repeats", values.repeats);
+  const seed = integerFlag("--seed", values.seed, true);
   await initBackend();
   const numbers: Record<string, number> = {};
   const options: MaddpgOptions = { numAgents: 2, observationDim: 6, actionDim: 4 };

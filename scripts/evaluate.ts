@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { integerFlag, parseFlags } from "../lib/cli.ts";
 import type { ActionMode } from "../lib/agent/maddpg.ts";
 import { loadMlp } from "../lib/checkpoint.ts";
 import { configFromRecord } from "../lib/config.ts";
@@ -27,18 +27,6 @@ Runs a trained run's actors, decentralized, and writes <run>/eval.json.
   --seed N           seed of the sampling policy [the run's seed]
   --max-steps N      step limit per episode [the run's max-steps]
   --help             this text`;
-
-function positiveInt(flag: string, raw: string, allowZero = false): number {
-  const value = raw.trim() === "" ? NaN : Number(raw);
-  if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new UsageError(
-      `${flag} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${
-        JSON.stringify(raw)
-      }`,
-    );
-  }
-  return value;
-}
 
 /** Contents of `eval.json`. */
 export interface EvalRecord extends TestResult {
@@ -94,24 +82,14 @@ export async function evaluate(
 
 /** Parses flags, evaluates, prints, writes `eval.json`. */
 export async function main(args: string[] = Deno.args): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        run: { type: "string" },
-        episodes: { type: "string" },
-        policy: { type: "string" },
-        seed: { type: "string" },
-        "max-steps": { type: "string" },
-        help: { type: "boolean" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]);
-  }
+  const { values } = parseFlags(args, {
+    run: { type: "string" },
+    episodes: { type: "string" },
+    policy: { type: "string" },
+    seed: { type: "string" },
+    "max-steps": { type: "string" },
+    help: { type: "boolean" },
+  });
   if (values.help) {
     console.log(HELP);
     return;
@@ -122,13 +100,11 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   if (policy !== "greedy" && policy !== "sample") {
     throw new UsageError(`--policy must be greedy or sample, got ${JSON.stringify(policy)}`);
   }
-  const episodes = positiveInt("--episodes", (values.episodes ?? "5") as string);
-  const seed = values.seed === undefined
-    ? undefined
-    : positiveInt("--seed", values.seed as string, true);
+  const episodes = integerFlag("--episodes", values.episodes ?? "5");
+  const seed = values.seed === undefined ? undefined : integerFlag("--seed", values.seed, true);
   const maxSteps = values["max-steps"] === undefined
     ? undefined
-    : positiveInt("--max-steps", values["max-steps"] as string);
+    : integerFlag("--max-steps", values["max-steps"]);
   const result = await evaluate(runDir, { episodes, policy, seed, maxSteps });
   console.log(`--- Evaluating ${runDir} (${policy}, ${episodes} episodes) ---`);
   result.episodes.forEach((e, i) =>

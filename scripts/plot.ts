@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlags } from "../lib/cli.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
 import { exists, writeFileAtomic } from "../lib/files.ts";
 import { readMetrics } from "../lib/plot/metrics_csv.ts";
@@ -198,23 +198,13 @@ export function summaryCsv(rows: { seed: number; summary: SeedSummary }[]): stri
 
 /** Parses flags and writes the charts. */
 export async function main(args: string[] = Deno.args): Promise<void> {
-  let values: Record<string, string | string[] | boolean | undefined>, positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        run: { type: "string", multiple: true },
-        reference: { type: "string", multiple: true },
-        compare: { type: "string", multiple: true },
-        out: { type: "string", default: "results/compare" },
-        help: { type: "boolean" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]);
-  }
+  const { values, positionals } = parseFlags(args, {
+    run: { type: "string", multiple: true },
+    reference: { type: "string", multiple: true },
+    compare: { type: "string", multiple: true },
+    out: { type: "string", default: "results/compare" },
+    help: { type: "boolean" },
+  }, true);
   if (values.help) {
     console.log(HELP);
     return;

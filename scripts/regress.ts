@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { integerFlag, parseFlags } from "../lib/cli.ts";
 import { CONFIG_FIELDS, DEFAULT_TRAIN_CONFIG, kebab, parseSeeds } from "../lib/config.ts";
-import { runMain, UsageError } from "../lib/errors.ts";
+import { runMain } from "../lib/errors.ts";
 import { runSeeds } from "../lib/sweep.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
 
@@ -24,21 +24,12 @@ interface Band {
 
 /** Parses flags, trains the seeds, prints the table, checks the band. */
 export async function main(args: string[] = Deno.args): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        seeds: { type: "string" },
-        workers: { type: "string" },
-        out: { type: "string", default: "results/regress" },
-        help: { type: "boolean" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]);
-  }
+  const { values } = parseFlags(args, {
+    seeds: { type: "string" },
+    workers: { type: "string" },
+    out: { type: "string", default: "results/regress" },
+    help: { type: "boolean" },
+  });
   if (values.help) {
     console.log(
       "Usage: deno task regress [--seeds 0-4] [--workers N] [--out results/regress]\n" +
@@ -52,12 +43,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const seeds = values.seeds ? parseSeeds(values.seeds as string) : band.seeds;
   const workers = values.workers === undefined
     ? navigator.hardwareConcurrency
-    : Number(values.workers);
-  if (!Number.isSafeInteger(workers) || workers < 1) {
-    throw new UsageError(
-      `--workers must be a positive integer, got ${JSON.stringify(values.workers)}`,
-    );
-  }
+    : integerFlag("--workers", values.workers);
   const config = { ...DEFAULT_TRAIN_CONFIG, episodes: band.episodes };
   const configArgs = CONFIG_FIELDS.filter((f) => f !== "seed").flatMap((
     f,

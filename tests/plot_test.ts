@@ -14,8 +14,9 @@ import {
 import type { Spec } from "../lib/plot/specs.ts";
 import { UsageError } from "../lib/errors.ts";
 import { summaryCsv } from "../scripts/plot.ts";
+import { assertUsageError, ROOT, runScript } from "./_run.ts";
+import type { Run } from "./_run.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const FIXTURES = `${ROOT}tests/fixtures`;
 const fixtureCsv = await Deno.readTextFile(`${FIXTURES}/metrics_small.csv`);
 const metrics = parseMetricsCsv(fixtureCsv, "metrics_small.csv");
@@ -142,36 +143,8 @@ Deno.test("parseMetricsCsv() names the file and line of a malformed row", () => 
   assert.equal(parseMetricsCsv(fixtureCsv, "m.csv").length, 60);
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function plot(args: string[], cwd: string): Promise<Run> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--config",
-      `${ROOT}deno.json`,
-      "-A",
-      `${ROOT}scripts/plot.ts`,
-      ...args,
-    ],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
-}
-
-function assertUsageError(result: Run, pattern: RegExp): void {
-  assert.equal(result.code, 2, result.stderr);
-  const lines = result.stderr.trim().split("\n");
-  assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0], pattern);
+function plot(args: string[], cwd: string): Promise<Run> {
+  return runScript("plot", args, cwd);
 }
 
 async function makeRun(dir: string, csv = fixtureCsv, summary?: unknown): Promise<void> {

@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { Pcg32 } from "../lib/rng.ts";
+import { assertUsageError, ROOT, runScript, scriptCommand, snapshot } from "./_run.ts";
+import type { Run } from "./_run.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const SMALL = [
   "--episodes",
   "40",
@@ -23,54 +24,11 @@ const SMALL = [
 const work = await Deno.makeTempDir({ prefix: "maddpg-resume-" });
 
 function command(args: string[], env: Record<string, string> = {}): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--config",
-      `${ROOT}deno.json`,
-      "-A",
-      `${ROOT}scripts/train.ts`,
-      ...args,
-    ],
-    cwd: work,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  });
+  return scriptCommand("train", args, work, env);
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const { code, stdout, stderr } = await command(args, env).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
-}
-
-function assertUsageError(result: Run, pattern: RegExp): void {
-  assert.equal(result.code, 2, `exit ${result.code}: ${result.stderr}`);
-  const lines = result.stderr.trim().split("\n");
-  assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0], pattern);
-}
-
-/** Every file under `dir` with its bytes (for "unchanged" checks). */
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const walk = async (path: string) => {
-    for await (const entry of Deno.readDir(path)) {
-      const full = `${path}/${entry.name}`;
-      if (entry.isDirectory) await walk(full);
-      else files.set(full, Array.from(await Deno.readFile(full)).join(","));
-    }
-  };
-  await walk(dir);
-  return files;
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return runScript("train", args, work, env);
 }
 
 /** metrics.csv and every final weights file of a run. */

@@ -2,8 +2,9 @@
  * Smoke and bad-input tests of the real scripts, run as subprocesses in a temp directory.
  */
 import assert from "node:assert/strict";
+import { assertUsageError, runScript, snapshot } from "./_run.ts";
+import type { Run } from "./_run.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const TINY = [
   "--episodes",
   "4",
@@ -17,52 +18,8 @@ const TINY = [
   "2",
 ];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(script: string, args: string[], cwd: string): Promise<Run> {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--config",
-      `${ROOT}deno.json`,
-      "-A",
-      `${ROOT}scripts/${script}.ts`,
-      ...args,
-    ],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const { code, stdout, stderr } = await command.output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-}
-
-/** Exit code 2, exactly one line on stderr matching `pattern`, no stack trace. */
-function assertUsageError(result: Run, pattern: RegExp): void {
-  assert.equal(result.code, 2, `exit code ${result.code}; stderr: ${result.stderr}`);
-  const lines = result.stderr.trim().split("\n");
-  assert.equal(lines.length, 1, `expected one line, got: ${result.stderr}`);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(result.stderr, /^\s+at /m);
-}
-
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  async function walk(path: string) {
-    for await (const entry of Deno.readDir(path)) {
-      const full = `${path}/${entry.name}`;
-      if (entry.isDirectory) await walk(full);
-      else files.set(full, new TextDecoder().decode(await Deno.readFile(full)));
-    }
-  }
-  await walk(dir);
-  return files;
+function run(script: string, args: string[], cwd: string): Promise<Run> {
+  return runScript(script, args, cwd);
 }
 
 const work = await Deno.makeTempDir({ prefix: "maddpg-scripts-" });

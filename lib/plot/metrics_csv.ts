@@ -4,18 +4,10 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { METRICS_COLUMNS } from "../metrics.ts";
 
 /** The columns every `metrics.csv` starts with. */
-export const REQUIRED_COLUMNS = [
-  "episode",
-  "steps",
-  "total_steps",
-  "reward",
-  "critic_loss",
-  "actor_loss",
-  "epsilon",
-  "success",
-] as const;
+export const REQUIRED_COLUMNS = METRICS_COLUMNS;
 
 /** A parsed `metrics.csv`: each column as numbers, rows in episode order. */
 export interface MetricsTable {
