@@ -400,18 +400,18 @@ export function trainHelp(): string {
     "Flags (default in brackets):",
   ];
   for (const field of CONFIG_FIELDS) {
-    const flag = `--${kebab(field)}`.padEnd(18);
+    const flag = `--${kebab(field)}`.padEnd(24);
     lines.push(`  ${flag} ${HELP[field]} [${DEFAULT_TRAIN_CONFIG[field]}]`);
   }
   lines.push(
-    `  ${"--out DIR".padEnd(18)} results directory [results/<algo>-seed<seed>, next free suffix]`,
-    `  ${"--force".padEnd(18)} write into an --out that already holds results`,
-    `  ${"--config FILE".padEnd(18)} start from a config file (configs/*.json); flags override it`,
-    `  ${"--resume DIR".padEnd(18)} continue an interrupted run from its last saved state`,
-    `  ${"--seeds LIST".padEnd(18)} one run per seed (0,1,2 or 0-4) into <out>/seed_<n>/`,
-    `  ${"--workers N".padEnd(18)} runs of --seeds at once, in separate processes [cores]`,
-    `  ${"--quiet".padEnd(18)} no progress output`,
-    `  ${"--help".padEnd(18)} this text`,
+    `  ${"--out DIR".padEnd(24)} results directory [results/<algo>-seed<seed>, next free suffix]`,
+    `  ${"--force".padEnd(24)} write into an --out that already holds results`,
+    `  ${"--config FILE".padEnd(24)} start from a config file (configs/*.json); flags override it`,
+    `  ${"--resume DIR".padEnd(24)} continue an interrupted run from its last saved state`,
+    `  ${"--seeds LIST".padEnd(24)} one run per seed (0,1,2 or 0-4) into <out>/seed_<n>/`,
+    `  ${"--workers N".padEnd(24)} runs of --seeds at once, in separate processes [cores]`,
+    `  ${"--quiet".padEnd(24)} no progress output`,
+    `  ${"--help".padEnd(24)} this text`,
   );
   return lines.join("\n");
 }
