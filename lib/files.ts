@@ -50,11 +50,11 @@ export async function resolveOutDir(
   force: boolean,
 ): Promise<string> {
   if (out !== undefined) {
-    if (!force && await isNonEmptyDir(out)) {
-      throw new UsageError(`${out} already holds results; choose another --out or pass --force`);
-    }
     if (await exists(out) && !(await Deno.stat(out)).isDirectory) {
       throw new UsageError(`--out ${out} exists and is not a directory`);
+    }
+    if (!force && await isNonEmptyDir(out)) {
+      throw new UsageError(`${out} already holds results; choose another --out or pass --force`);
     }
     return out;
   }
