@@ -10,6 +10,7 @@ import type { AdamState } from "./nn/adam.ts";
 import type { ReplayBufferState } from "./replay_buffer.ts";
 import type { RngState } from "./rng.ts";
 import type { TrainConfig } from "./config.ts";
+import type { PartialEpisode } from "./trainer.ts";
 import { UsageError } from "./errors.ts";
 import { exists } from "./files.ts";
 
@@ -40,6 +41,8 @@ export interface TrainingState {
   learner: LearnerState;
   /** Replay buffer contents. */
   buffer: ReplayBufferState;
+  /** When stopped inside an episode: that episode so far. */
+  partial?: PartialEpisode;
 }
 
 type Typed = Float32Array | Int32Array;
@@ -135,6 +138,7 @@ function serialise(state: TrainingState): { json: string; binary: Uint8Array } {
     elapsedSeconds: state.elapsedSeconds,
     rng: state.rng,
     history: state.history,
+    partial: state.partial,
     optimizers,
     counters: state.learner.counters,
     buffer: { length, position },
@@ -293,6 +297,7 @@ export async function loadState(dir: string): Promise<TrainingState> {
     elapsedSeconds: json.elapsedSeconds,
     rng: json.rng,
     history: json.history,
+    partial: json.partial,
     learner: { nets, optimizers, counters: json.counters },
     buffer: {
       length: json.buffer.length,

@@ -208,10 +208,28 @@ export class Interrupted extends Error {
     readonly signal: string,
     /** Episodes completed and saved. */
     readonly episode: number,
+    /** Steps of the next episode also saved (0: stopped between episodes). */
+    readonly steps = 0,
   ) {
     super(`Interrupted by ${signal} after episode ${episode}`);
     this.name = "Interrupted";
   }
+}
+
+/** An episode stopped after some steps: what its continuation needs. */
+export interface PartialEpisode {
+  /** The agents' cells. */
+  positions: [number, number][];
+  /** Reward so far. */
+  reward: number;
+  /** Steps taken. */
+  steps: number;
+  /** Update rounds run in it. */
+  updates: number;
+  /** Per-agent sums of its critic losses so far. */
+  criticSums: number[];
+  /** Per-agent sums of its actor losses so far. */
+  actorSums: number[];
 }
 
 /** The fields of `config` that define the experiment (all but where and how fast it runs). */
@@ -271,6 +289,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const sampleIndices = new Int32Array(config.batchSize);
   const history: EpisodeMetrics[] = [];
   let totalSteps = 0, updateRounds = 0, firstEpisode = 1, elapsedBefore = 0;
+  let resumeInside: PartialEpisode | undefined;
   let epsilon = config.epsilonStart;
 
   await Deno.mkdir(outDir, { recursive: true });
@@ -310,6 +329,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       ({ totalSteps, updateRounds, epsilon } = state);
       firstEpisode = state.episode + 1;
       elapsedBefore = state.elapsedSeconds;
+      resumeInside = state.partial;
       log(`Resuming ${outDir} after episode ${state.episode}`);
     } else {
       // Killed before its first save, a resumed run starts over, which ends the same. A fresh
@@ -334,10 +354,11 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     let peakRss = Deno.memoryUsage().rss;
     const start = performance.now();
     const elapsed = () => elapsedBefore + (performance.now() - start) / 1000;
-    const checkpoint = async (episode: number) => {
+    const checkpoint = async (episode: number, partial?: PartialEpisode) => {
       const state = (await learner!.collect()).getState();
       assertFiniteWeights(state, episode);
       await saveState(outDir, {
+        partial,
         config,
         tfjs: tf.version_core,
         episode,
@@ -351,12 +372,20 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         buffer: buffer.exportState(),
       });
     };
-    let lastStatus = 0;
+    let lastStatus = 0, lastYield = performance.now();
     for (let episode = firstEpisode; episode <= config.episodes; episode++) {
       let observations = env.reset();
-      let reward = 0, steps = 0, done = false, updates = 0;
+      let reward = 0, steps = 0, done = false, updates = 0, firstStep = 0;
       const criticSums = new Array(numAgents).fill(0);
       const actorSums = new Array(numAgents).fill(0);
+      if (resumeInside && episode === firstEpisode) {
+        // The saved state stopped inside this episode: continue it where it stopped.
+        observations = env.setPositions(resumeInside.positions);
+        ({ reward, steps, updates } = resumeInside);
+        firstStep = resumeInside.steps;
+        resumeInside.criticSums.forEach((v, i) => (criticSums[i] = v));
+        resumeInside.actorSums.forEach((v, i) => (actorSums[i] = v));
+      }
       const addLosses = (rounds: UpdateLosses[]) => {
         for (const losses of rounds) {
           for (let i = 0; i < numAgents; i++) {
@@ -365,7 +394,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
           }
         }
       };
-      for (let t = 0; t < config.maxSteps; t++) {
+      for (let t = firstStep; t < config.maxSteps; t++) {
         let actions: number[];
         if (rng.nextFloat() < epsilon) {
           actions = Array.from({ length: numAgents }, () => rng.nextInt(actionDim));
@@ -395,6 +424,25 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         }
         epsilon = epsilonAt(config, totalSteps);
         if (done) break;
+        // Let signal handlers run now and then (they only run when the loop awaits).
+        if (performance.now() - lastYield > 50) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          lastYield = performance.now();
+        }
+        const signal = shouldStop();
+        if (signal && t + 1 < config.maxSteps) {
+          // Stop after this step: save the episode so far, to be continued on resume.
+          addLosses(await learner.flush());
+          await checkpoint(episode - 1, {
+            positions: env.positions.map(([row, col]) => [row, col] as [number, number]),
+            reward,
+            steps,
+            updates,
+            criticSums: [...criticSums],
+            actorSums: [...actorSums],
+          });
+          throw new Interrupted(signal, episode - 1, steps);
+        }
       }
       addLosses(await learner.flush());
       const criticLosses = criticSums.map((s) => (updates > 0 ? s / updates : 0));

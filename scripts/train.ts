@@ -88,7 +88,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     if (stop) Deno.exit(signal === "SIGINT" ? 130 : 143);
     stop = signal;
     if (terminal) Deno.stderr.writeSync(encoder.encode("\r\x1b[K"));
-    console.error(`${signal}: saving the state after this episode…`);
+    console.error(`${signal}: saving the state after this step…`);
   };
   const listeners = signals.map((signal) => [signal, onSignal(signal)] as const);
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
@@ -103,8 +103,11 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     });
   } catch (error) {
     if (error instanceof Interrupted) {
+      const where = error.steps > 0
+        ? `${error.steps} steps into episode ${error.episode + 1}`
+        : `after episode ${error.episode}`;
       console.error(
-        `Stopped by ${error.signal} after episode ${error.episode}; state saved in ${outDir}/checkpoint/state.`,
+        `Stopped by ${error.signal} ${where}; state saved in ${outDir}/checkpoint/state.`,
       );
       console.error(`Resume with: deno task train --resume ${outDir}`);
       Deno.exit(error.signal === "SIGINT" ? 130 : 143);
