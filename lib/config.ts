@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
+import { ALGORITHM_INFO } from "./agent/algorithms.ts";
 
 /** Algorithms `train` knows. */
 export const ALGORITHMS = ["notebook", "maddpg", "matd3", "iddpg"] as const;
@@ -270,7 +271,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
       );
     }
   }
-  if (config.threads === 2 && config.algo !== "notebook") {
+  if (config.threads === 2 && !ALGORITHM_INFO[config.algo].parallel) {
     throw new UsageError(`--algo ${config.algo} has no parallel learner: use --threads 0 or auto`);
   }
   if (config.epsilonEnd > config.epsilonStart) {

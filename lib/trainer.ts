@@ -339,8 +339,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     }
     // With worker threads, this thread only builds models to save them: tfjs "cpu" suffices.
     await initBackend(parallel ? "cpu" : "wasm");
-    learner = parallel && manager instanceof MADDPGAgentManager
-      ? await ParallelLearner.start(manager, managerOptions)
+    learner = parallel
+      ? await ParallelLearner.start(manager, config, { numAgents, observationDim, actionDim })
       : new InlineLearner(manager);
     const record: RunRecord = { config, runtime: learner.runtime };
     await writeFileAtomic(`${outDir}/config.json`, JSON.stringify(record, null, 2) + "\n");

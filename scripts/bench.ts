@@ -131,7 +131,10 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   for (
     const [name, makeLearner] of [
       ["inline", (m: MADDPGAgentManager) => Promise.resolve(new InlineLearner(m))],
-      ["parallel", (m: MADDPGAgentManager) => ParallelLearner.start(m, options)],
+      [
+        "parallel",
+        (m: MADDPGAgentManager) => ParallelLearner.start(m, DEFAULT_TRAIN_CONFIG, options),
+      ],
     ] as const
   ) {
     const manager = new MADDPGAgentManager(options, new Pcg32(seed));

@@ -5,6 +5,8 @@ import { InlineLearner } from "../lib/agent/learner.ts";
 import { argmax, MADDPGAgentManager, sampleCategorical } from "../lib/agent/maddpg.ts";
 import type { MaddpgOptions } from "../lib/agent/maddpg.ts";
 import { ParallelLearner } from "../lib/agent/parallel.ts";
+import { createAgents, maddpgOptions } from "../lib/agent/algorithms.ts";
+import { DEFAULT_TRAIN_CONFIG } from "../lib/config.ts";
 import { allocateBatch } from "../lib/replay_buffer.ts";
 import type { Batch } from "../lib/replay_buffer.ts";
 import { Pcg32 } from "../lib/rng.ts";
@@ -168,31 +170,35 @@ Deno.test("update() soft-updates every target once, after all agents are updated
   manager.dispose();
 });
 
-Deno.test("ParallelLearner gives bit-identical networks and losses to InlineLearner", async () => {
-  const options: MaddpgOptions = { numAgents: 2, observationDim: 6, actionDim: 4 };
-  const inline = new InlineLearner(new MADDPGAgentManager(options, new Pcg32(21)));
-  const parallel = await ParallelLearner.start(
-    new MADDPGAgentManager(options, new Pcg32(21)),
-    options,
-  );
-  const rng = new Pcg32(22);
-  for (let round = 0; round < 8; round++) {
-    const batch = randomBatch(64, options, rng);
-    const uniforms = new Float64Array(2 * 2 * 64).map(() => rng.nextFloat());
-    inline.submit(batch, uniforms);
-    parallel.submit(batch, uniforms);
-  }
-  assert.deepEqual(await parallel.flush(), await inline.flush());
-  const a = await inline.collect(), b = await parallel.collect();
-  for (const key of ["actors", "critics", "targetActors", "targetCritics"] as const) {
-    a[key].forEach((net, i) => assert.deepEqual(b[key][i].params, net.params, `${key}[${i}]`));
-  }
-  a.criticOptimizers.forEach((opt, i) =>
-    assert.deepEqual(b.criticOptimizers[i].getState(), opt.getState())
-  );
-  await inline.close();
-  await parallel.close();
-});
+for (const algo of ["notebook", "maddpg", "matd3", "iddpg"] as const) {
+  Deno.test(`ParallelLearner gives bit-identical states and losses to InlineLearner (${algo})`, async () => {
+    const config = { ...DEFAULT_TRAIN_CONFIG, algo };
+    const shape = { numAgents: 2, observationDim: 6, actionDim: 4 };
+    const options = maddpgOptions(config, shape);
+    const inlineCore = createAgents(config, options, new Pcg32(21));
+    const inline = new InlineLearner(inlineCore);
+    const parallel = await ParallelLearner.start(
+      createAgents(config, options, new Pcg32(21)),
+      config,
+      shape,
+    );
+    const rng = new Pcg32(22);
+    for (let round = 0; round < 6; round++) {
+      const batch = randomBatch(64, options, rng);
+      const uniforms = inlineCore.drawUniforms(64, rng);
+      inline.submit(batch, uniforms);
+      parallel.submit(batch, uniforms);
+    }
+    assert.deepEqual(await parallel.flush(), await inline.flush());
+    const a = (await inline.collect()).getState(), b = (await parallel.collect()).getState();
+    assert.deepEqual(Object.keys(b.nets).sort(), Object.keys(a.nets).sort());
+    for (const name of Object.keys(a.nets)) assert.deepEqual(b.nets[name], a.nets[name], name);
+    assert.deepEqual(b.optimizers, a.optimizers);
+    assert.deepEqual(b.counters, a.counters);
+    await inline.close();
+    await parallel.close();
+  });
+}
 
 Deno.test("update() frees every tensor: numTensors is the same after 50 and 500 rounds", () => {
   const options: MaddpgOptions = { numAgents: 2, observationDim: 6, actionDim: 4 };

@@ -151,7 +151,6 @@ Deno.test("train refuses bad flags with one line, exit code 2, and writes nothin
     ],
     [["--threads", "3"], /--threads must be auto, 0 or 2, got "3"/],
     [["--algo", "ppo"], /--algo must be one of notebook, maddpg, matd3, iddpg, got "ppo"/],
-    [["--algo", "maddpg", "--threads", "2"], /--algo maddpg has no parallel learner/],
     [["--policy-delay", "3"], /--policy-delay applies to matd3, not to --algo notebook/],
     [["--algo", "maddpg", "--hard", "yes"], /--hard must be true or false, got "yes"/],
     [["--action-selection", "best"], /--action-selection must be argmax or sample, got "best"/],

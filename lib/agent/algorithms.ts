@@ -111,19 +111,19 @@ export const ALGORITHM_INFO: Record<Algorithm, AlgorithmInfo> = {
       "MADDPG (Lowe et al. 2017): Gumbel-Softmax actions, actor gradient through the critic",
     actions: "discrete",
     centralizedCritic: true,
-    parallel: false,
+    parallel: true,
   },
   matd3: {
     description: "MATD3: MADDPG with twin critics, delayed policy updates and target smoothing",
     actions: "discrete",
     centralizedCritic: true,
-    parallel: false,
+    parallel: true,
   },
   iddpg: {
     description: "independent DDPG learners: Gumbel-Softmax MADDPG whose critics see one agent",
     actions: "discrete",
     centralizedCritic: false,
-    parallel: false,
+    parallel: true,
   },
 };
 

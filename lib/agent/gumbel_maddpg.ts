@@ -19,6 +19,26 @@ import type { MaddpgOptions, UpdateLosses } from "./maddpg.ts";
 import { collectState, restoreState } from "./algorithms.ts";
 import type { LearnerState } from "./algorithms.ts";
 
+/** The shared part of one update round (see {@linkcode GumbelMADDPG.beginRound}). */
+export interface GumbelRound {
+  /** The batch. */
+  batch: Batch;
+  /** The actors' Gumbel noise, `[N][B][A]`. */
+  actorNoise: Float64Array;
+  /** Each agent's observations, `[B, obs]`. */
+  observations: Float32Array[];
+  /** One-hot batch actions, `[B][N][A]`. */
+  bufferActions: Float32Array;
+  /** Each agent's observations as tensors. */
+  observationTensors: tf.Tensor2D[];
+  /** Each agent's critic input (shared by all when centralized). */
+  inputs: tf.Tensor2D[];
+  /** Each agent's critic input at the next step, with target actions. */
+  nextInputs: tf.Tensor2D[];
+  /** Whether actors and targets are updated this round. */
+  policyRound: boolean;
+}
+
 /** The algorithms of this module. */
 export type GumbelVariant = "maddpg" | "matd3" | "iddpg";
 
@@ -181,6 +201,26 @@ export class GumbelMADDPG {
 
   /** One update round with the given random numbers. */
   updateWithUniforms(batch: Batch, uniforms: Float64Array): UpdateLosses {
+    const round = this.beginRound(batch, uniforms);
+    const losses: UpdateLosses = { critic: [], actor: [] };
+    try {
+      for (let i = 0; i < this.numAgents; i++) {
+        const agentLosses = this.updateAgent(round, i);
+        losses.critic.push(agentLosses.critic);
+        losses.actor.push(agentLosses.actor);
+      }
+    } finally {
+      this.endRound(round);
+    }
+    this.finishRound(round);
+    return losses;
+  }
+
+  /**
+   * Uploads a batch and computes what every agent's update shares: each agent's inputs and
+   * the target actors' actions. Free it with {@linkcode GumbelMADDPG.endRound}.
+   */
+  beginRound(batch: Batch, uniforms: Float64Array): GumbelRound {
     const { numAgents: n, observationDim: o, actionDim: a } = this;
     const rows = batch.size;
     if (uniforms.length !== this.uniformsPerRound(rows)) {
@@ -189,49 +229,74 @@ export class GumbelMADDPG {
       );
     }
     const block = n * rows * a;
-    const actorNoise = uniforms.subarray(this.twin ? 3 * block : block);
     const observations = agentColumns(batch.observations, rows, n, o);
     const nextObservations = agentColumns(batch.nextObservations, rows, n, o);
     const bufferActions = oneHotActions(batch.actions, rows, n, a);
     const nextActions = this.#targetActions(nextObservations, uniforms, rows);
-    const tensors: tf.Tensor2D[] = [];
-    const keep = <T extends tf.Tensor2D>(t: T): T => (tensors.push(t), t);
-    const observationTensors = observations.map((data) => keep(tf.tensor2d(data, [rows, o])));
-    const losses: UpdateLosses = { critic: [], actor: [] };
-    const policyRound = this.#policyRound();
+    const round: GumbelRound = {
+      batch,
+      actorNoise: uniforms.subarray(this.twin ? 3 * block : block),
+      observations,
+      bufferActions,
+      observationTensors: [],
+      inputs: [],
+      nextInputs: [],
+      policyRound: this.#policyRound(),
+    };
     try {
-      const sharedInput = this.centralized
-        ? keep(concatColumns(batch.observations, n * o, bufferActions, n * a, rows))
-        : undefined;
-      const sharedNextInput = this.centralized
-        ? keep(concatColumns(batch.nextObservations, n * o, nextActions, n * a, rows))
-        : undefined;
-      const agentActions = this.centralized ? [] : agentColumns(bufferActions, rows, n, a);
-      const agentNextActions = this.centralized ? [] : agentColumns(nextActions, rows, n, a);
-      for (let i = 0; i < n; i++) {
-        const input = sharedInput ??
-          keep(concatColumns(observations[i], o, agentActions[i], a, rows));
-        const nextInput = sharedNextInput ??
-          keep(concatColumns(nextObservations[i], o, agentNextActions[i], a, rows));
-        losses.critic.push(this.#updateCritics(i, batch, input, nextInput));
-        if (policyRound) {
-          this.#lastActorLosses[i] = this.#updateActor(
-            i,
-            batch,
-            observationTensors[i],
-            bufferActions,
-            observations[i],
-            actorNoise.subarray(i * rows * a, (i + 1) * rows * a),
+      round.observationTensors = observations.map((data) => tf.tensor2d(data, [rows, o]));
+      if (this.centralized) {
+        const input = concatColumns(batch.observations, n * o, bufferActions, n * a, rows);
+        const nextInput = concatColumns(batch.nextObservations, n * o, nextActions, n * a, rows);
+        round.inputs = new Array(n).fill(input);
+        round.nextInputs = new Array(n).fill(nextInput);
+      } else {
+        const agentActions = agentColumns(bufferActions, rows, n, a);
+        const agentNextActions = agentColumns(nextActions, rows, n, a);
+        for (let i = 0; i < n; i++) {
+          round.inputs.push(concatColumns(observations[i], o, agentActions[i], a, rows));
+          round.nextInputs.push(
+            concatColumns(nextObservations[i], o, agentNextActions[i], a, rows),
           );
         }
-        losses.actor.push(this.#lastActorLosses[i]);
       }
-    } finally {
-      tf.dispose(tensors);
+    } catch (error) {
+      this.endRound(round);
+      throw error;
     }
-    if (policyRound) this.updateTargets();
+    return round;
+  }
+
+  /** Agent `agent`'s part of a round: its critics, then (on policy rounds) its actor. */
+  updateAgent(round: GumbelRound, agent: number): { critic: number; actor: number } {
+    const { batch, actorNoise } = round;
+    const rows = batch.size, a = this.actionDim;
+    const critic = this.#updateCritics(agent, batch, round.inputs[agent], round.nextInputs[agent]);
+    if (round.policyRound) {
+      this.#lastActorLosses[agent] = this.#updateActor(
+        agent,
+        batch,
+        round.observationTensors[agent],
+        round.bufferActions,
+        round.observations[agent],
+        actorNoise.subarray(agent * rows * a, (agent + 1) * rows * a),
+      );
+    }
+    return { critic, actor: this.#lastActorLosses[agent] };
+  }
+
+  /** Frees a round's tensors. */
+  endRound(round: GumbelRound): void {
+    tf.dispose([...new Set([...round.observationTensors, ...round.inputs, ...round.nextInputs])]);
+  }
+
+  /**
+   * Ends a round after every agent's update: on policy rounds the soft update of the target
+   * actors and of the target critics of `criticsOf` (default all); counts the round.
+   */
+  finishRound(round: GumbelRound, criticsOf?: readonly number[]): void {
+    if (round.policyRound) this.updateTargets(criticsOf);
     this.#rounds++;
-    return losses;
   }
 
   /** Gumbel-Softmax samples of every target actor, `[B][N][A]` (MATD3: noisy logits first). */
@@ -419,11 +484,12 @@ export class GumbelMADDPG {
     return loss;
   }
 
-  /** Soft-updates every target network. */
-  updateTargets(): void {
+  /** Soft-updates every target actor, and the target critics of `criticsOf` (default all). */
+  updateTargets(criticsOf?: readonly number[]): void {
     const tau = this.#tau;
     for (let i = 0; i < this.numAgents; i++) {
       softUpdate(this.targetActors[i], this.actors[i], tau);
+      if (criticsOf && !criticsOf.includes(i)) continue;
       softUpdate(this.targetCritics[i], this.critics[i], tau);
       if (this.twin) softUpdate(this.targetCritics2[i], this.critics2[i], tau);
     }

@@ -1,32 +1,30 @@
 /**
- * Worker thread of `ParallelLearner`: owns one agent's critic, target critic and both
- * optimizers, plus copies of every actor and target actor, and runs that agent's part of
- * each update round. Actor weights travel between workers on direct message ports.
+ * Worker thread of `ParallelLearner`: owns one agent's critics and optimizers, plus copies
+ * of every actor and target actor, and runs that agent's part of each update round. Actor
+ * weights travel between workers on direct message ports.
  *
  * @module
  */
 /// <reference lib="deno.worker" />
 import { initBackend, runtimeInfo } from "../backend.ts";
 import type { RuntimeInfo } from "../backend.ts";
+import type { TrainConfig } from "../config.ts";
 import { Pcg32 } from "../rng.ts";
 import type { Batch } from "../replay_buffer.ts";
+import { createAgents, maddpgOptions } from "./algorithms.ts";
+import type { LearnerState, UpdateCore } from "./algorithms.ts";
+import { GumbelMADDPG } from "./gumbel_maddpg.ts";
 import { MADDPGAgentManager } from "./maddpg.ts";
-import type { MaddpgOptions } from "./maddpg.ts";
-import type { AdamState } from "../nn/adam.ts";
 
 /** Messages the main thread sends to a learner worker. */
 export type ToWorker =
   | {
     type: "init";
     agent: number;
-    options: MaddpgOptions;
-    actors: Float32Array[];
-    targetActors: Float32Array[];
-    critic: Float32Array;
-    targetCritic: Float32Array;
-    /** This agent's optimizers (a resumed run's; fresh ones otherwise). */
-    actorOptimizer: AdamState;
-    criticOptimizer: AdamState;
+    config: TrainConfig;
+    shape: { numAgents: number; observationDim: number; actionDim: number };
+    /** Every network and optimizer (a resumed run's, or fresh ones). */
+    state: LearnerState;
     /** Port to each other worker, by agent (null for this one). */
     ports: (MessagePort | null)[];
   }
@@ -37,19 +35,11 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready"; runtime: RuntimeInfo }
   | { type: "done"; id: number; critic: number; actor: number; actorParams: Float32Array }
-  | {
-    type: "state";
-    actor: Float32Array;
-    targetActor: Float32Array;
-    critic: Float32Array;
-    targetCritic: Float32Array;
-    actorOptimizer: AdamState;
-    criticOptimizer: AdamState;
-  }
+  | { type: "state"; state: LearnerState }
   | { type: "error"; message: string };
 
 let agent = -1;
-let manager: MADDPGAgentManager | undefined;
+let core: UpdateCore | undefined;
 // Actor weights received from each other worker, in order, and who waits for them.
 const inbox: Float32Array[][] = [];
 const waiting: (((params: Float32Array) => void) | undefined)[] = [];
@@ -61,30 +51,55 @@ function nextActor(from: number): Promise<Float32Array> {
   return new Promise((resolve) => (waiting[from] = resolve));
 }
 
-async function runRound(id: number, batch: Batch, uniforms: Float64Array): Promise<FromWorker> {
-  const m = manager!;
+/** Takes the new actors of agents `from`..`to − 1` (not this one) as they arrive. */
+async function receiveActors(from: number, to: number): Promise<void> {
+  for (let j = from; j < to; j++) {
+    if (j === agent) continue;
+    core!.actors[j].params.set(await nextActor(j));
+    core!.actors[j].touch();
+  }
+}
+
+function sendActor(): Float32Array {
+  const params = core!.actors[agent].params;
+  for (const port of ports) port?.postMessage(params.slice());
+  return params.slice();
+}
+
+/**
+ * The notebook's round: agent i's actor update samples the actions of agents before it
+ * from their new actors, so it waits for those (its own log-π gradient first).
+ */
+async function notebookRound(m: MADDPGAgentManager, batch: Batch, uniforms: Float64Array) {
   const round = m.beginRound(batch, uniforms);
   let critic: number, actor: number;
   try {
     critic = m.updateCritic(round, agent);
     const prepared = m.prepareActor(round, agent);
-    // Agents before this one have already updated their actors this round.
-    for (let j = 0; j < agent; j++) {
-      m.actors[j].params.set(await nextActor(j));
-      m.actors[j].touch();
-    }
+    await receiveActors(0, agent);
     actor = m.finishActor(round, prepared);
   } finally {
     m.endRound(round);
   }
-  const actorParams = m.actors[agent].params;
-  for (const port of ports) port?.postMessage(actorParams.slice());
-  for (let j = agent + 1; j < m.numAgents; j++) {
-    m.actors[j].params.set(await nextActor(j));
-    m.actors[j].touch();
-  }
+  const actorParams = sendActor();
+  await receiveActors(agent + 1, m.numAgents);
   m.updateTargets([agent]);
-  return { type: "done", id, critic, actor, actorParams: actorParams.slice() };
+  return { critic, actor, actorParams };
+}
+
+/** The Gumbel algorithms' round: agents are independent until the target updates. */
+async function gumbelRound(m: GumbelMADDPG, batch: Batch, uniforms: Float64Array) {
+  const round = m.beginRound(batch, uniforms);
+  let losses: { critic: number; actor: number };
+  try {
+    losses = m.updateAgent(round, agent);
+  } finally {
+    m.endRound(round);
+  }
+  const actorParams = sendActor();
+  await receiveActors(0, m.numAgents);
+  m.finishRound(round, [agent]);
+  return { ...losses, actorParams };
 }
 
 // Rounds run one at a time, in arrival order.
@@ -102,16 +117,12 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         await initBackend();
         agent = message.agent;
         // The weights come from the main thread; this generator only fills the placeholders.
-        manager = new MADDPGAgentManager(message.options, new Pcg32(0));
-        message.actors.forEach((p, j) => manager!.actors[j].params.set(p));
-        message.targetActors.forEach((p, j) => manager!.targetActors[j].params.set(p));
-        manager.critics[agent].params.set(message.critic);
-        manager.targetCritics[agent].params.set(message.targetCritic);
-        manager.actorOptimizers[agent].setState(message.actorOptimizer);
-        manager.criticOptimizers[agent].setState(message.criticOptimizer);
-        for (const net of [...manager.actors, ...manager.targetActors]) net.touch();
-        manager.critics[agent].touch();
-        manager.targetCritics[agent].touch();
+        core = createAgents(
+          message.config,
+          maddpgOptions(message.config, message.shape),
+          new Pcg32(0),
+        );
+        core.setState(message.state);
         ports = message.ports;
         ports.forEach((port, j) => {
           inbox[j] = [];
@@ -126,18 +137,13 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         });
         reply({ type: "ready", runtime: runtimeInfo() });
       } else if (message.type === "round") {
-        reply(await runRound(message.id, message.batch, message.uniforms));
+        const { batch, uniforms } = message;
+        const result = core instanceof MADDPGAgentManager
+          ? await notebookRound(core, batch, uniforms)
+          : await gumbelRound(core as GumbelMADDPG, batch, uniforms);
+        reply({ type: "done", id: message.id, ...result });
       } else if (message.type === "collect") {
-        const m = manager!;
-        reply({
-          type: "state",
-          actor: m.actors[agent].params.slice(),
-          targetActor: m.targetActors[agent].params.slice(),
-          critic: m.critics[agent].params.slice(),
-          targetCritic: m.targetCritics[agent].params.slice(),
-          actorOptimizer: m.actorOptimizers[agent].getState(),
-          criticOptimizer: m.criticOptimizers[agent].getState(),
-        });
+        reply({ type: "state", state: core!.getState() });
       }
     } catch (error) {
       reply({ type: "error", message: error instanceof Error ? error.message : String(error) });

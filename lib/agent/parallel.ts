@@ -17,7 +17,9 @@ import type { Mlp } from "../nn/mlp.ts";
 import type { Batch } from "../replay_buffer.ts";
 import type { Learner } from "./learner.ts";
 import type { FromWorker, ToWorker } from "./learner_worker.ts";
-import type { MADDPGAgentManager, MaddpgOptions, UpdateLosses } from "./maddpg.ts";
+import type { UpdateLosses } from "./maddpg.ts";
+import type { LearnerState, UpdateCore } from "./algorithms.ts";
+import type { TrainConfig } from "../config.ts";
 
 interface Pending {
   losses: UpdateLosses;
@@ -26,7 +28,7 @@ interface Pending {
 
 /** A {@linkcode Learner} with one worker thread per agent. */
 export class ParallelLearner implements Learner {
-  readonly #manager: MADDPGAgentManager;
+  readonly #manager: UpdateCore;
   readonly #workers: Worker[] = [];
   #nextId = 0;
   readonly #pending = new Map<number, Pending>();
@@ -36,14 +38,15 @@ export class ParallelLearner implements Learner {
   #runtime: RuntimeInfo | undefined;
   readonly #stateHandlers = new Map<number, (message: FromWorker) => void>();
 
-  private constructor(manager: MADDPGAgentManager) {
+  private constructor(manager: UpdateCore) {
     this.#manager = manager;
   }
 
   /** Starts one worker per agent, seeded with `manager`'s networks. */
   static async start(
-    manager: MADDPGAgentManager,
-    options: MaddpgOptions,
+    manager: UpdateCore,
+    config: TrainConfig,
+    shape: { numAgents: number; observationDim: number; actionDim: number },
   ): Promise<ParallelLearner> {
     const learner = new ParallelLearner(manager);
     const n = manager.numAgents;
@@ -52,6 +55,7 @@ export class ParallelLearner implements Learner {
       for (let j = i + 1; j < n; j++) channels[i][j] = new MessageChannel();
     }
     const ready: Promise<void>[] = [];
+    const state = manager.getState();
     for (let i = 0; i < n; i++) {
       const worker = new Worker(new URL("./learner_worker.ts", import.meta.url).href, {
         type: "module",
@@ -75,18 +79,7 @@ export class ParallelLearner implements Learner {
         { length: n },
         (_, j) => j === i ? null : i < j ? channels[i][j].port1 : channels[j][i].port2,
       );
-      const init: ToWorker = {
-        type: "init",
-        agent: i,
-        options,
-        actors: manager.actors.map((net) => net.params),
-        targetActors: manager.targetActors.map((net) => net.params),
-        critic: manager.critics[i].params,
-        targetCritic: manager.targetCritics[i].params,
-        actorOptimizer: manager.actorOptimizers[i].getState(),
-        criticOptimizer: manager.criticOptimizers[i].getState(),
-        ports,
-      };
+      const init: ToWorker = { type: "init", agent: i, config, shape, state, ports };
       worker.postMessage(init, ports.filter((port): port is MessagePort => port !== null));
     }
     try {
@@ -166,28 +159,35 @@ export class ParallelLearner implements Learner {
     return losses;
   }
 
-  async collect(): Promise<MADDPGAgentManager> {
+  async collect(): Promise<UpdateCore> {
     await this.flush();
-    const m = this.#manager;
-    await Promise.all(this.#workers.map((worker, i) =>
-      new Promise<void>((resolve) => {
-        this.#stateHandlers.set(i, (message) => {
-          if (message.type !== "state") return;
-          m.actors[i].params.set(message.actor);
-          m.targetActors[i].params.set(message.targetActor);
-          m.critics[i].params.set(message.critic);
-          m.targetCritics[i].params.set(message.targetCritic);
-          m.actorOptimizers[i].setState(message.actorOptimizer);
-          m.criticOptimizers[i].setState(message.criticOptimizer);
-          for (const net of [m.actors[i], m.targetActors[i], m.critics[i], m.targetCritics[i]]) {
-            net.touch();
-          }
-          resolve();
-        });
-        worker.postMessage({ type: "collect" } satisfies ToWorker);
-      })
-    ));
-    return m;
+    const states = await Promise.all(
+      this.#workers.map((worker, i) =>
+        new Promise<LearnerState>((resolve) => {
+          this.#stateHandlers.set(i, (message) => {
+            if (message.type === "state") resolve(message.state);
+          });
+          worker.postMessage({ type: "collect" } satisfies ToWorker);
+        })
+      ),
+    );
+    // Worker i is the authority on agent i's networks and optimizers (names end in _i).
+    const merged: LearnerState = { nets: {}, optimizers: {}, counters: { ...states[0].counters } };
+    states.forEach((state, i) => {
+      const own = (name: string) => name.endsWith(`_${i}`);
+      for (const [name, params] of Object.entries(state.nets)) {
+        if (own(name)) merged.nets[name] = params;
+      }
+      for (const [name, adam] of Object.entries(state.optimizers)) {
+        if (own(name)) merged.optimizers[name] = adam;
+      }
+      for (const [name, values] of Object.entries(state.counters)) {
+        // Per-agent counters (one value per agent) come from their agent's worker.
+        if (values.length === states.length) merged.counters[name][i] = values[i];
+      }
+    });
+    this.#manager.setState(merged);
+    return this.#manager;
   }
 
   close(): Promise<void> {
