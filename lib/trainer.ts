@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { MADDPGAgentManager, selectActions } from "./agent/maddpg.ts";
+import { selectActions } from "./agent/maddpg.ts";
 import type { ActionMode, UpdateLosses } from "./agent/maddpg.ts";
 import { createAgents, maddpgOptions, usesWorkers } from "./agent/algorithms.ts";
 import { InlineLearner } from "./agent/learner.ts";
