@@ -242,3 +242,16 @@ Deno.test("concatColumns() lays observations then actions out row by row", () =>
   assert.deepEqual(Array.from(t.dataSync()), [1, 2, 9, 3, 4, 8]);
   t.dispose();
 });
+
+Deno.test("GumbelMADDPG frees every tensor: numTensors is the same after 50 and 500 rounds", () => {
+  for (const variant of ["matd3", "iddpg"] as const) {
+    const rng = new Pcg32(30);
+    const agents = new GumbelMADDPG({ ...TINY, variant }, rng);
+    const batch = randomBatch(16, rng);
+    for (let k = 0; k < 50; k++) agents.update(batch, rng);
+    const after50 = tf.memory().numTensors;
+    for (let k = 50; k < 500; k++) agents.update(batch, rng);
+    assert.equal(tf.memory().numTensors, after50, variant);
+    agents.dispose();
+  }
+});
