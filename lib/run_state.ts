@@ -164,6 +164,23 @@ export async function saveState(runDir: string, state: TrainingState): Promise<v
   await Deno.mkdir(parent, { recursive: true });
   await Deno.remove(temp, { recursive: true }).catch(() => {});
   await Deno.mkdir(temp);
+  try {
+    await writeStateFiles(temp, state);
+  } catch (error) {
+    // A full disk, say: leave the previous state as it was, and no half-written copy.
+    await Deno.remove(temp, { recursive: true }).catch(() => {});
+    throw error;
+  }
+  await testPause();
+  const hadState = await exists(final);
+  if (hadState) await Deno.rename(final, old);
+  await testPause();
+  await Deno.rename(temp, final);
+  await syncDir(parent);
+  if (hadState) await Deno.remove(old, { recursive: true });
+}
+
+async function writeStateFiles(temp: string, state: TrainingState): Promise<void> {
   const { json, binary } = serialise(state);
   const jsonBytes = new TextEncoder().encode(json);
   await writeSynced(`${temp}/arrays.bin`, binary);
@@ -181,13 +198,6 @@ export async function saveState(runDir: string, state: TrainingState): Promise<v
     new TextEncoder().encode(JSON.stringify(manifest, null, 1)),
   );
   await syncDir(temp);
-  await testPause();
-  const hadState = await exists(final);
-  if (hadState) await Deno.rename(final, old);
-  await testPause();
-  await Deno.rename(temp, final);
-  await syncDir(parent);
-  if (hadState) await Deno.remove(old, { recursive: true });
 }
 
 /**

@@ -201,6 +201,21 @@ export interface RunRecord {
   runtime: RuntimeInfo;
 }
 
+/**
+ * Appends `bytes` completely, or (on an error such as a full disk) cuts the file back to
+ * `size` so that no torn line stays, and rethrows. Returns the new size.
+ */
+async function appendWhole(file: Deno.FsFile, bytes: Uint8Array, size: number): Promise<number> {
+  try {
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    return size + bytes.length;
+  } catch (error) {
+    await file.truncate(size).catch(() => {});
+    throw error;
+  }
+}
+
 /** A run stopped by a signal after saving its state. */
 export class Interrupted extends Error {
   constructor(
@@ -350,6 +365,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       [metricsHeader(numAgents), ...history.map(metricsLine)].join("\n") + "\n",
     );
     metricsFile = await Deno.open(`${outDir}/metrics.csv`, { append: true });
+    let metricsSize = (await metricsFile.stat()).size;
     const encoder = new TextEncoder();
     let peakRss = Deno.memoryUsage().rss;
     const start = performance.now();
@@ -466,7 +482,11 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       };
       assertFinite(metrics, stateDir(outDir));
       history.push(metrics);
-      await metricsFile.write(encoder.encode(metricsLine(metrics) + "\n"));
+      metricsSize = await appendWhole(
+        metricsFile,
+        encoder.encode(metricsLine(metrics) + "\n"),
+        metricsSize,
+      );
       peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
       if (episode % 50 === 0) {
         const recent = history.slice(-50);

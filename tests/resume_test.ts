@@ -304,3 +304,51 @@ Deno.test("--config loads a preset and flags override it", async () => {
   assert.equal(config.actionSelection, "sample");
   assert.equal(config.episodes, 3);
 });
+
+/** Mounts a small tmpfs (root on Linux); undefined where that is not allowed. */
+async function smallDisk(megabytes: number): Promise<string | undefined> {
+  const dir = await Deno.makeTempDir({ prefix: "maddpg-disk-" });
+  const { success } = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${megabytes}m`, "tmpfs", dir],
+    stderr: "null",
+  }).output();
+  return success ? dir : undefined;
+}
+
+const disk = Deno.build.os === "linux" ? await smallDisk(5) : undefined;
+
+Deno.test({
+  name:
+    "a full disk stops the run with one line, leaves no torn file, and the run resumes once there is room",
+  // Needs root to mount a small file system; CI runs as root.
+  ignore: disk === undefined,
+  fn: async () => {
+    const dir = `${disk}/run`;
+    try {
+      const result = await run([...SMALL, "--out", dir]);
+      assert.equal(result.code, 1, result.stderr);
+      const lines = result.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0], /^error: No space left on device/);
+      const leftovers: string[] = [];
+      const walk = (path: string) => {
+        for (const entry of Deno.readDirSync(path)) {
+          if (entry.isDirectory) walk(`${path}/${entry.name}`);
+          if (entry.name.includes(".tmp-")) leftovers.push(entry.name);
+        }
+      };
+      walk(dir);
+      assert.deepEqual(leftovers, [], "no half-written files");
+      const rows = (await Deno.readTextFile(`${dir}/metrics.csv`)).split("\n");
+      assert.equal(rows.pop(), "", "the file ends with a complete line");
+      for (const row of rows) assert.equal(row.split(",").length, 14, row);
+      // Room again: the run resumes from its last complete state and ends as if never stopped.
+      await new Deno.Command("mount", { args: ["-o", "remount,size=64m", disk!] }).output();
+      const resumed = await run(["--resume", dir, "--quiet"]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.deepEqual(await outcome(dir), await outcome(reference));
+    } finally {
+      await new Deno.Command("umount", { args: [disk!] }).output();
+    }
+  },
+});
