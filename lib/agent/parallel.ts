@@ -1,14 +1,16 @@
 /**
- * Update rounds on one worker thread per agent.
+ * Update rounds on one worker thread per agent, for every algorithm.
  *
  * tfjs-wasm runs one thread per instance under Deno, so the main thread alone cannot use
- * both cores. Here worker i owns agent i's critic and optimizers and runs its part of each
- * round; agent i's actor update waits only for the new actors of agents before it, which
- * arrive on direct ports between workers. The main thread keeps stepping the environment
- * while rounds run, and waits only when it needs the current actors or the losses.
+ * both cores. Here worker i owns agent i's critics and optimizers and runs its part of each
+ * round. In the notebook's update, agent i's actor update waits for the new actors of the
+ * agents before it; in the Gumbel-Softmax algorithms the agents only meet at the target
+ * updates. Actors travel on direct ports between workers. The main thread keeps stepping
+ * the environment while rounds run, and waits only when it needs the current actors or the
+ * losses.
  *
- * Every worker does exactly the arithmetic {@linkcode MADDPGAgentManager.updateWithUniforms}
- * does for its agent, so results are bit-identical to the inline learner.
+ * Every worker does exactly the arithmetic the algorithm's inline `updateWithUniforms` does
+ * for its agent, so results are bit-identical to the inline learner (tested).
  *
  * @module
  */
