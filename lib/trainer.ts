@@ -515,6 +515,11 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         );
       }
     }
+    // The final state too, so that `--resume --episodes N` can extend a finished run.
+    const last = history.length;
+    if (config.checkpointEvery > 0 && last >= firstEpisode && last % config.checkpointEvery !== 0) {
+      await checkpoint(last);
+    }
     await learner.collect();
     const wallSeconds = elapsed();
     const recent = history.slice(-50);
