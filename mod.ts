@@ -1,58 +1,94 @@
 /**
- * MADDPG on TensorFlow.js (WASM) for Deno: the seed notebook's 2-agent cooperative grid
- * world and its discrete-action MADDPG, reproduced faithfully and fast.
+ * MADDPG on TensorFlow.js (WASM) for Deno: multi-agent environments behind one parallel
+ * interface (the seed notebook's grid world and the nine MPE2 particle worlds), algorithms
+ * that declare what they support (the notebook's MADDPG, Gumbel-Softmax MADDPG, MATD3,
+ * IDDPG), and a trainer with exact resume.
  *
  * @example
  * ```ts
- * import { MADDPGAgentManager, MultiAgentGridEnv, Pcg32, initBackend } from "./mod.ts";
+ * import { agentShapes, initBackend, makeEnv, NOTEBOOK, Pcg32, selectActions, DEFAULT_TRAIN_CONFIG } from "./mod.ts";
+ * import assert from "node:assert/strict";
  * await initBackend();
- * const env = new MultiAgentGridEnv();
- * const manager = new MADDPGAgentManager(
- *   { numAgents: env.numAgents, observationDim: env.observationDim, actionDim: env.actionDim },
- *   new Pcg32(42),
- * );
- * const actions = manager.selectActions(env.reset(), "greedy");
- * const { rewards } = env.step(actions);
- * if (rewards.length !== 2) throw new Error("one reward per agent");
- * manager.dispose();
+ * const env = makeEnv("grid_world");
+ * const algorithm = NOTEBOOK.create({ agents: agentShapes(env), config: DEFAULT_TRAIN_CONFIG }, new Pcg32(42));
+ * const { observations } = env.reset();
+ * const { rewards } = env.step(selectActions(algorithm.actors, observations, "greedy"));
+ * assert.equal(rewards.length, 2);
+ * algorithm.dispose();
  * ```
  *
  * @module
  */
 export { MultiAgentGridEnv } from "./lib/env/grid_world.ts";
-export type { GridEnvOptions, StepResult } from "./lib/env/grid_world.ts";
+export type { GridEnvOptions } from "./lib/env/grid_world.ts";
+export { GridWorldEnv } from "./lib/env/grid_world_env.ts";
+import "./lib/env/builtin.ts";
+export {
+  envEntry,
+  envIds,
+  makeEnv,
+  parseEnvOptionArgs,
+  registerEnv,
+  resolveEnvOptions,
+} from "./lib/env/registry.ts";
+export type { EnvEntry, EnvOptionSpec, EnvOptionValue } from "./lib/env/registry.ts";
+export { actionSpace, agentIndex, checkActions, observationSpace } from "./lib/env/parallel_env.ts";
+export type {
+  Action,
+  ParallelEnv,
+  ResetOptions,
+  ResetResult,
+  StepResult,
+} from "./lib/env/parallel_env.ts";
+export { Box, Discrete } from "./lib/env/spaces.ts";
+export type { Space, UniformSource } from "./lib/env/spaces.ts";
+export type { Scene, Shape } from "./lib/env/scene.ts";
+export { MpeEnv, NumpyGenerator } from "./lib/env/mpe/mod.ts";
 export { Pcg32 } from "./lib/rng.ts";
 export type { RngState } from "./lib/rng.ts";
-export { allocateBatch, ReplayBuffer } from "./lib/replay_buffer.ts";
-export type { Batch, ReplayBufferOptions } from "./lib/replay_buffer.ts";
+export { allocateBatch, ReplayBuffer, replayBufferBytes } from "./lib/replay_buffer.ts";
+export type { Batch, ReplayBufferOptions, Transition } from "./lib/replay_buffer.ts";
 export { Mlp, softUpdate } from "./lib/nn/mlp.ts";
+export type { MlpOptions } from "./lib/nn/mlp.ts";
+export { ACTIVATIONS } from "./lib/nn/activation.ts";
+export type { Activation } from "./lib/nn/activation.ts";
 export { Adam, clipGradNorm } from "./lib/nn/adam.ts";
 export type { AdamOptions, AdamState } from "./lib/nn/adam.ts";
 export { TfMlp } from "./lib/nn/tf_mlp.ts";
-export {
-  argmax,
-  MADDPGAgentManager,
-  sampleCategorical,
-  selectActions,
-} from "./lib/agent/maddpg.ts";
-export type { ActionMode, MaddpgOptions, UpdateLosses } from "./lib/agent/maddpg.ts";
-export { GumbelMADDPG } from "./lib/agent/gumbel_maddpg.ts";
-export type { GumbelMaddpgOptions, GumbelVariant } from "./lib/agent/gumbel_maddpg.ts";
-export { ALGORITHM_INFO, createAgents } from "./lib/agent/algorithms.ts";
-export type { AlgorithmInfo, LearnerState, UpdateCore } from "./lib/agent/algorithms.ts";
 export { gumbelSoftmax, gumbelSoftmaxBackward } from "./lib/nn/gumbel.ts";
+export { argmax, sampleCategorical, selectActions } from "./lib/agent/policy.ts";
+export type { ActionMode } from "./lib/agent/policy.ts";
+export type {
+  AgentShape,
+  AlgorithmInstance,
+  AlgorithmSpec,
+  AlgorithmSupport,
+  LearnerState,
+  UpdateLosses,
+} from "./lib/agent/algorithm.ts";
+export { NOTEBOOK, NotebookMaddpg } from "./lib/agent/notebook.ts";
+export { GumbelMaddpg } from "./lib/agent/gumbel_learner.ts";
+export type { GumbelOptions, GumbelVariant } from "./lib/agent/gumbel_learner.ts";
+export { MADDPG } from "./lib/agent/maddpg.ts";
+export { MATD3 } from "./lib/agent/matd3.ts";
+export { IDDPG } from "./lib/agent/iddpg.ts";
+export { ALGORITHMS, createAlgorithm } from "./lib/agent/catalogue.ts";
 export { InlineLearner } from "./lib/agent/learner.ts";
 export type { Learner } from "./lib/agent/learner.ts";
 export { ParallelLearner } from "./lib/agent/parallel.ts";
 export { initBackend, runtimeInfo } from "./lib/backend.ts";
 export type { RuntimeInfo } from "./lib/backend.ts";
-export { configFromRecord, DEFAULT_TRAIN_CONFIG, parseTrainArgs } from "./lib/config.ts";
-export type { TrainConfig } from "./lib/config.ts";
+export { CONFIG_FIELDS, DEFAULT_TRAIN_CONFIG } from "./lib/config_fields.ts";
+export type { TrainConfig } from "./lib/config_fields.ts";
+export { configFromRecord, parseTrainArgs } from "./lib/config.ts";
 export { loadMlp, saveMlp, toLayersModel } from "./lib/checkpoint.ts";
-export { epsilonAt, Interrupted, runTestEpisodes, train } from "./lib/trainer.ts";
+export { epsilonAt, Interrupted, runEpisodes, train } from "./lib/trainer.ts";
+export type { EpisodeMetrics, TestResult, TrainSummary } from "./lib/trainer.ts";
+export { agentShapes, makeTrainingEnv } from "./lib/train/run.ts";
 export { loadState, saveState } from "./lib/run_state.ts";
 export type { TrainingState } from "./lib/run_state.ts";
+export { mean, median, sampleStd } from "./lib/stats.ts";
 export { movingAverage } from "./lib/plot/series.ts";
 export { bandChart, dashboard, lineChart, panelChart } from "./lib/plot/specs.ts";
 export { renderSvg, svgToPng } from "./lib/plot/render.ts";
-export type { EpisodeMetrics, TestResult, TrainSummary } from "./lib/trainer.ts";
+export { sceneToSvg } from "./lib/render/svg.ts";

@@ -6,19 +6,21 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Mlp } from "./nn/mlp.ts";
+import { isActivation, layerActivations } from "./nn/activation.ts";
+import type { Activation } from "./nn/activation.ts";
 import { UsageError } from "./errors.ts";
 import { writeFileAtomic } from "./files.ts";
 
 /** Name of the weights file beside each `model.json`. */
 export const WEIGHTS_FILE = "weights.bin";
 
-/** A `tf.LayersModel` with the same layers and weights as `net` (dense, ReLU hidden). */
+/** A `tf.LayersModel` with the same layers, activations and weights as `net`. */
 export function toLayersModel(net: Mlp, name = "mlp"): tf.LayersModel {
   const model = tf.sequential({ name });
   net.layers.forEach((layer, l) => {
     model.add(tf.layers.dense({
       units: layer.outputs,
-      activation: l + 1 < net.layers.length ? "relu" : "linear",
+      activation: net.activations[l],
       inputShape: l === 0 ? [layer.inputs] : undefined,
       name: `dense_${l + 1}`,
     }));
@@ -79,9 +81,11 @@ export async function loadMlp(dir: string, expectedSizes?: readonly number[]): P
     throw new UsageError(`Cannot read ${modelPath}: ${(error as Error).message.split(":")[0]}`);
   }
   let specs: WeightSpec[];
+  let activations: Activation[] | undefined;
   try {
     const json = JSON.parse(text);
     specs = json.weightsManifest[0].weights;
+    activations = readActivations(json.modelTopology);
     if (!Array.isArray(specs) || specs.length === 0 || specs.length % 2 !== 0) throw new Error();
     for (const spec of specs) {
       if (spec.dtype !== "float32" || !Array.isArray(spec.shape)) throw new Error();
@@ -109,7 +113,16 @@ export async function loadMlp(dir: string, expectedSizes?: readonly number[]): P
   } catch (error) {
     throw new UsageError(`Cannot read ${weightsPath}: ${(error as Error).message.split(":")[0]}`);
   }
-  const net = new Mlp(sizes);
+  if (activations && activations.length !== sizes.length - 1) {
+    throw new UsageError(
+      `${modelPath}: ${activations.length} activations for ${sizes.length - 1} layers`,
+    );
+  }
+  // Files written before activations were configurable hold ReLU hidden layers and a linear
+  // output, which is also what their topology says.
+  const net = new Mlp(sizes, undefined, {
+    activations: activations ?? layerActivations(sizes.length - 1),
+  });
   if (bytes.byteLength !== net.size * 4) {
     throw new UsageError(
       `${weightsPath} holds ${bytes.byteLength} bytes, expected ${
@@ -123,4 +136,18 @@ export async function loadMlp(dir: string, expectedSizes?: readonly number[]): P
   }
   net.touch();
   return net;
+}
+
+/**
+ * The activation of each dense layer in a Layers-format topology (undefined when the
+ * topology does not list layers); an unknown activation throws.
+ */
+function readActivations(topology: unknown): Activation[] | undefined {
+  const layers = (topology as { config?: { layers?: unknown } })?.config?.layers;
+  if (!Array.isArray(layers)) return undefined;
+  return layers.map((layer) => {
+    const activation = layer?.config?.activation;
+    if (!isActivation(activation)) throw new Error(`unknown activation ${activation}`);
+    return activation;
+  });
 }

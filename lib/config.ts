@@ -1,306 +1,110 @@
 /**
- * The training configuration: one typed record, its defaults (the notebook's
- * hyperparameters), and its mapping onto command-line flags.
+ * The training config from the command line, a `--config` file or a run's `config.json`:
+ * parsing, validation and `--help`, all derived from the field descriptions in
+ * `config_fields.ts` and the algorithms' declarations in `agent/catalogue.ts`.
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { ALGORITHMS, algorithmsUsing, unusedFieldError } from "./agent/catalogue.ts";
+import { parseFlags } from "./cli.ts";
+import type { FlagSpec } from "./cli.ts";
+import {
+  CONFIG_FIELDS,
+  DEFAULT_TRAIN_CONFIG,
+  FIELD_NAMES,
+  flagOf,
+  formatValue,
+  parseFieldValue,
+} from "./config_fields.ts";
+import type { ConfigField, TrainConfig } from "./config_fields.ts";
+import "./env/builtin.ts";
+import { envEntry, envIds, resolveEnvOptions } from "./env/registry.ts";
 import { UsageError } from "./errors.ts";
-import { ALGORITHM_INFO } from "./agent/algorithms.ts";
 
-/** Algorithms `train` knows. */
-export const ALGORITHMS = ["notebook", "maddpg", "matd3", "iddpg"] as const;
-/** One of {@linkcode ALGORITHMS}. */
-export type Algorithm = typeof ALGORITHMS[number];
+export { DEFAULT_TRAIN_CONFIG, FIELD_NAMES, kebab } from "./config_fields.ts";
+export type { AlgorithmName, ConfigField, TrainConfig } from "./config_fields.ts";
 
-/** Everything that defines a training run. */
-export interface TrainConfig {
-  /**
-   * Learning algorithm: "notebook" (the seed notebook's discrete MADDPG), "maddpg"
-   * (Gumbel-Softmax MADDPG), "matd3" (MADDPG with TD3's changes), "iddpg" (independent
-   * learners, no centralized critic).
-   */
-  algo: Algorithm;
-  /** Seed of the run's random number generator. */
-  seed: number;
-  /** Number of training episodes. */
-  episodes: number;
-  /** Maximum steps per episode. */
-  maxSteps: number;
-  /** Side of the grid world. */
-  gridSize: number;
-  /** Replay buffer capacity (transitions). */
-  bufferSize: number;
-  /** Transitions per update batch. */
-  batchSize: number;
-  /** Discount factor. */
-  gamma: number;
-  /** Soft-update rate of target networks. */
-  tau: number;
-  /** Actor learning rate (Adam). */
-  actorLr: number;
-  /** Critic learning rate (Adam). */
-  criticLr: number;
-  /** Maximum global gradient norm per network update. */
-  gradClip: number;
-  /** Exploration rate at the start. */
-  epsilonStart: number;
-  /** Exploration rate floor. */
-  epsilonEnd: number;
-  /** Environment steps over which epsilon decays linearly to its floor. */
-  epsilonDecay: number;
-  /** Environment steps between update intervals. */
-  updateEvery: number;
-  /** Update rounds per interval. */
-  numUpdates: number;
-  /** Episodes of the end-of-training test. */
-  testEpisodes: number;
-  /** Episodes between saves of the whole training state (0: only on a signal). */
-  checkpointEvery: number;
-  /**
-   * Learner threads: 0 runs updates on the main thread, 2 runs one worker per agent (same
-   * results), "auto" the fastest the algorithm supports.
-   */
-  threads: "auto" | 0 | 2;
-  /** How non-random training actions are chosen: the actor's "argmax", or a "sample" of its policy. */
-  actionSelection: "argmax" | "sample";
-  /** Gumbel-Softmax temperature (maddpg, matd3, iddpg). */
-  temperature: number;
-  /** Straight-through Gumbel-Softmax: one-hot forward, soft gradient (maddpg, matd3, iddpg). */
-  hard: boolean;
-  /** Weight of the actor's logits penalty c · mean(logits²) (maddpg, matd3, iddpg). */
-  logitsRegularization: number;
-  /** Critic updates per actor and target update (matd3). */
-  policyDelay: number;
-  /** Std of the noise on target logits (matd3's target-policy smoothing). */
-  targetNoise: number;
-  /** Clip of the target-logit noise (matd3). */
-  targetNoiseClip: number;
-}
+/** Fields recorded by older versions that are no longer part of a config (ignored on read). */
+const RETIRED_FIELDS = new Set(["threads"]);
 
-/** The notebook's hyperparameters. */
-export const DEFAULT_TRAIN_CONFIG = {
-  algo: "notebook",
-  seed: 42,
-  episodes: 200,
-  maxSteps: 100,
-  gridSize: 5,
-  bufferSize: 100_000,
-  batchSize: 256,
-  gamma: 0.99,
-  tau: 1e-3,
-  actorLr: 1e-4,
-  criticLr: 1e-3,
-  gradClip: 1,
-  epsilonStart: 1,
-  epsilonEnd: 0.05,
-  epsilonDecay: 50_000,
-  updateEvery: 4,
-  numUpdates: 1,
-  testEpisodes: 5,
-  checkpointEvery: 25,
-  threads: "auto",
-  actionSelection: "argmax",
-  temperature: 1,
-  hard: false,
-  logitsRegularization: 1e-3,
-  policyDelay: 2,
-  targetNoise: 0.2,
-  targetNoiseClip: 0.5,
-} as const satisfies TrainConfig;
-
-/** Fields only some algorithms use: a value other than the default is refused elsewhere. */
-export const ALGORITHM_FIELDS: Partial<Record<keyof TrainConfig, readonly Algorithm[]>> = {
-  temperature: ["maddpg", "matd3", "iddpg"],
-  hard: ["maddpg", "matd3", "iddpg"],
-  logitsRegularization: ["maddpg", "matd3", "iddpg"],
-  policyDelay: ["matd3"],
-  targetNoise: ["matd3"],
-  targetNoiseClip: ["matd3"],
-};
-
-type Kind =
-  | "int+"
-  | "int0"
-  | "unit"
-  | "real+"
-  | "real0"
-  | "algo"
-  | "threads"
-  | "bool"
-  | "selection";
-
-/** How each field is checked; also the order of `--help`. */
-const FIELD_KINDS: Record<keyof TrainConfig, Kind> = {
-  algo: "algo",
-  seed: "int0",
-  episodes: "int+",
-  maxSteps: "int+",
-  gridSize: "int+",
-  bufferSize: "int+",
-  batchSize: "int+",
-  gamma: "unit",
-  tau: "unit",
-  actorLr: "real+",
-  criticLr: "real+",
-  gradClip: "real+",
-  epsilonStart: "unit",
-  epsilonEnd: "unit",
-  epsilonDecay: "int+",
-  updateEvery: "int+",
-  numUpdates: "int+",
-  testEpisodes: "int0",
-  checkpointEvery: "int0",
-  threads: "threads",
-  actionSelection: "selection",
-  temperature: "real+",
-  hard: "bool",
-  logitsRegularization: "real0",
-  policyDelay: "int+",
-  targetNoise: "real0",
-  targetNoiseClip: "real0",
-};
-
-const HELP: Record<keyof TrainConfig, string> = {
-  algo: `learning algorithm: ${ALGORITHMS.join(", ")}`,
-  seed: "seed of the run's random number generator",
-  episodes: "number of training episodes",
-  maxSteps: "maximum steps per episode",
-  gridSize: "side of the grid world (>= 2)",
-  bufferSize: "replay buffer capacity",
-  batchSize: "transitions per update batch (<= buffer size)",
-  gamma: "discount factor",
-  tau: "soft-update rate of target networks",
-  actorLr: "actor learning rate",
-  criticLr: "critic learning rate",
-  gradClip: "maximum global gradient norm",
-  epsilonStart: "exploration rate at the start",
-  epsilonEnd: "exploration rate floor",
-  epsilonDecay: "steps over which epsilon decays to its floor",
-  updateEvery: "environment steps between updates",
-  numUpdates: "update rounds per interval",
-  testEpisodes: "episodes of the end-of-training test",
-  checkpointEvery: "episodes between saves of the training state (0: on signals only)",
-  threads: "learner threads: auto, 0 (main thread) or 2 (one per agent); same results",
-  actionSelection: "non-random training actions: argmax or sample (of the actor's policy)",
-  temperature: "Gumbel-Softmax temperature (maddpg, matd3, iddpg)",
-  hard: "straight-through one-hot Gumbel-Softmax: true or false (maddpg, matd3, iddpg)",
-  logitsRegularization: "actor logits penalty weight (maddpg, matd3, iddpg)",
-  policyDelay: "critic updates per actor update (matd3)",
-  targetNoise: "std of noise on target logits (matd3)",
-  targetNoiseClip: "clip of the target-logit noise (matd3)",
-};
-
-/** `maxSteps` → `max-steps`. */
-export function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
-}
-
-/** The config fields, in `--help` order. */
-export const CONFIG_FIELDS = Object.keys(FIELD_KINDS) as (keyof TrainConfig)[];
-
-function parseField(
-  field: keyof TrainConfig,
-  raw: unknown,
-  where: string,
-): string | number | boolean {
-  const kind = FIELD_KINDS[field];
-  if (kind === "algo") {
-    if (typeof raw !== "string" || !(ALGORITHMS as readonly string[]).includes(raw)) {
-      throw new UsageError(
-        `${where} must be one of ${ALGORITHMS.join(", ")}, got ${JSON.stringify(raw)}`,
-      );
-    }
-    return raw;
-  }
-  const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
-  if (kind === "threads") {
-    if (raw === "auto") return raw;
-    if (value !== 0 && value !== 2) {
-      throw new UsageError(`${where} must be auto, 0 or 2, got ${JSON.stringify(raw)}`);
-    }
-    return value;
-  }
-  if (kind === "bool") {
-    if (raw === true || raw === "true") return true;
-    if (raw === false || raw === "false") return false;
-    throw new UsageError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
-  }
-  if (kind === "selection") {
-    if (raw === "argmax" || raw === "sample") return raw;
-    throw new UsageError(`${where} must be argmax or sample, got ${JSON.stringify(raw)}`);
-  }
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new UsageError(`${where} must be a number, got ${JSON.stringify(raw)}`);
-  }
-  const ok = kind === "int+"
-    ? Number.isSafeInteger(value) && value > 0
-    : kind === "int0"
-    ? Number.isSafeInteger(value) && value >= 0
-    : kind === "unit"
-    ? value >= 0 && value <= 1
-    : kind === "real0"
-    ? value >= 0
-    : value > 0;
-  if (!ok) {
-    const wanted = {
-      "int+": "a positive integer",
-      "int0": "a non-negative integer",
-      "unit": "a number in [0, 1]",
-      "real+": "a positive number",
-      "real0": "a non-negative number",
-    }[kind as "int+" | "int0" | "unit" | "real+" | "real0"];
-    throw new UsageError(`${where} must be ${wanted}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
-/** Checks relations between fields of a complete config. */
-export function validateConfig(config: TrainConfig): TrainConfig {
+/**
+ * Checks a complete config: ranges between fields, the environment and its options, and
+ * the fields given explicitly (`given`) that the algorithm does not use.
+ */
+export function validateConfig(
+  config: TrainConfig,
+  given: Iterable<ConfigField> = [],
+): TrainConfig {
   if (config.batchSize > config.bufferSize) {
     throw new UsageError(
       `--batch-size ${config.batchSize} is larger than --buffer-size ${config.bufferSize}`,
     );
   }
   if (config.gridSize < 2) throw new UsageError(`--grid-size must be >= 2, got ${config.gridSize}`);
-  for (const [field, algorithms] of Object.entries(ALGORITHM_FIELDS)) {
-    const key = field as keyof TrainConfig;
-    if (config[key] !== DEFAULT_TRAIN_CONFIG[key] && !algorithms.includes(config.algo)) {
-      throw new UsageError(
-        `--${kebab(key)} applies to ${algorithms.join(", ")}, not to --algo ${config.algo}`,
-      );
-    }
-  }
-  if (config.threads === 2 && !ALGORITHM_INFO[config.algo].parallel) {
-    throw new UsageError(`--algo ${config.algo} has no parallel learner: use --threads 0 or auto`);
-  }
   if (config.epsilonEnd > config.epsilonStart) {
     throw new UsageError(
       `--epsilon-end ${config.epsilonEnd} is above --epsilon-start ${config.epsilonStart}`,
     );
   }
+  const unused = unusedFieldError(ALGORITHMS[config.algo], given);
+  if (unused) throw new UsageError(unused);
+  try {
+    envEntry(config.env);
+    resolveEnvOptions(config.env, config.envOptions);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (config.env !== "grid_world" && config.gridSize !== DEFAULT_TRAIN_CONFIG.gridSize) {
+    throw new UsageError(`--grid-size applies to --env grid_world, not to ${config.env}`);
+  }
   return config;
 }
 
 /**
- * Reads a config record (e.g. a run's `config.json`): every key must be a known field of
- * the right type; missing fields take their defaults.
+ * Reads a config record (a run's `config.json` or a `--config` file): every key must be a
+ * known field of the right type; missing fields take their defaults. Returns the config and
+ * the fields the record gives.
  */
-export function configFromRecord(record: unknown, source: string): TrainConfig {
+export function readConfigRecord(
+  record: unknown,
+  source: string,
+): { config: TrainConfig; given: ConfigField[] } {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     throw new UsageError(`${source} must hold a JSON object`);
   }
   const config: Record<string, unknown> = { ...DEFAULT_TRAIN_CONFIG };
+  const given: ConfigField[] = [];
   for (const [key, raw] of Object.entries(record)) {
-    if (!(key in FIELD_KINDS)) throw new UsageError(`${source}: unknown config field "${key}"`);
-    config[key] = parseField(key as keyof TrainConfig, raw, `${source}: field "${key}"`);
+    if (RETIRED_FIELDS.has(key)) continue;
+    if (!(key in CONFIG_FIELDS)) throw new UsageError(`${source}: unknown config field "${key}"`);
+    const name = key as ConfigField;
+    config[name] = parseFieldValue(name, raw, `${source}: field "${key}"`);
+    if (JSON.stringify(config[name]) !== JSON.stringify(DEFAULT_TRAIN_CONFIG[name])) {
+      given.push(name);
+    }
   }
-  return validateConfig(config as unknown as TrainConfig);
+  return { config: config as TrainConfig, given };
+}
+
+/** {@linkcode readConfigRecord}, validated. */
+export function configFromRecord(record: unknown, source: string): TrainConfig {
+  const { config, given } = readConfigRecord(record, source);
+  return validateConfig(config, given);
+}
+
+/** The fields of `config` that define the experiment (see `FieldSpec.experiment`). */
+export function experimentFields(config: TrainConfig): Partial<TrainConfig> {
+  return Object.fromEntries(
+    FIELD_NAMES.filter((name) => CONFIG_FIELDS[name].experiment).map((name) => [
+      name,
+      config[name],
+    ]),
+  ) as Partial<TrainConfig>;
 }
 
 /** Flags of `train` that are not config fields. */
 export interface TrainFlags {
-  /** The config of the flags over the defaults (see {@linkcode resolveConfig} for --config, --resume). */
+  /** The config of the flags over the defaults (see {@linkcode resolveConfig}). */
   config: TrainConfig;
   /** The config fields given as flags. */
   explicit: Partial<TrainConfig>;
@@ -320,7 +124,12 @@ export interface TrainFlags {
   seeds?: number[];
   /** `--workers N`: runs of `--seeds` at once, as separate processes. */
   workers: number;
+  /** `--threads`: learner threads (`auto`, 0 or 2); results are identical. */
+  threads: LearnerThreads;
 }
+
+/** Learner threads: 0 (main thread), 2 (one worker per agent) or `auto`. */
+export type LearnerThreads = "auto" | 0 | 2;
 
 /** Parses `--seeds` ("0,1,2" or a range "0-4"): distinct non-negative integers. */
 export function parseSeeds(raw: string): number[] {
@@ -342,41 +151,46 @@ export function parseSeeds(raw: string): number[] {
   return seeds;
 }
 
+function parseThreads(raw: unknown): LearnerThreads {
+  if (raw === undefined || raw === "auto") return "auto";
+  if (raw === "0" || raw === "2") return Number(raw) as 0 | 2;
+  throw new UsageError(`--threads must be auto, 0 or 2, got ${JSON.stringify(raw)}`);
+}
+
+const RUN_FLAGS: Record<string, FlagSpec> = {
+  out: { type: "string" },
+  force: { type: "boolean" },
+  help: { type: "boolean" },
+  quiet: { type: "boolean" },
+  seeds: { type: "string" },
+  workers: { type: "string" },
+  config: { type: "string" },
+  resume: { type: "string" },
+  threads: { type: "string" },
+};
+
 /** Parses `train`'s command line into a validated config. */
 export function parseTrainArgs(args: string[]): TrainFlags {
-  const options: Record<string, { type: "string" | "boolean" }> = {
-    out: { type: "string" },
-    force: { type: "boolean" },
-    help: { type: "boolean" },
-    quiet: { type: "boolean" },
-    seeds: { type: "string" },
-    workers: { type: "string" },
-    config: { type: "string" },
-    resume: { type: "string" },
-  };
-  for (const field of CONFIG_FIELDS) options[kebab(field)] = { type: "string" };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]);
+  const options: Record<string, FlagSpec> = { ...RUN_FLAGS };
+  for (const name of FIELD_NAMES) {
+    options[flagOf(name).slice(2)] = { type: "string", multiple: name === "envOptions" };
   }
+  const { values } = parseFlags(args, options);
   const explicit: Record<string, unknown> = {};
-  for (const field of CONFIG_FIELDS) {
-    const raw = values[kebab(field)];
-    if (raw !== undefined) explicit[field] = parseField(field, raw, `--${kebab(field)}`);
+  for (const name of FIELD_NAMES) {
+    const raw = values[flagOf(name).slice(2)];
+    if (raw !== undefined) explicit[name] = parseFieldValue(name, raw, flagOf(name));
   }
-  const config = { ...DEFAULT_TRAIN_CONFIG, ...explicit };
+  const config = { ...DEFAULT_TRAIN_CONFIG, ...explicit } as TrainConfig;
   if (values.resume !== undefined && values.config !== undefined) {
     throw new UsageError("--resume takes the run's own config: drop --config");
   }
   if (values.out !== undefined && values.out === "") {
     throw new UsageError(`--out must name a directory`);
   }
+  const fromFile = values.config !== undefined || values.resume !== undefined;
   return {
-    config: values.config === undefined && values.resume === undefined
-      ? validateConfig(config as unknown as TrainConfig)
-      : config as unknown as TrainConfig,
+    config: fromFile ? config : validateConfig(config, Object.keys(explicit) as ConfigField[]),
     explicit: explicit as Partial<TrainConfig>,
     configFile: values.config as string | undefined,
     resume: values.resume as string | undefined,
@@ -387,8 +201,21 @@ export function parseTrainArgs(args: string[]): TrainFlags {
     seeds: values.seeds === undefined ? undefined : parseSeeds(values.seeds as string),
     workers: values.workers === undefined
       ? navigator.hardwareConcurrency
-      : parseField("episodes", values.workers, "--workers") as number,
+      : parseFieldValue("episodes", values.workers, "--workers") as number,
+    threads: parseThreads(values.threads),
   };
+}
+
+/** The flags that reproduce `config`: every field that differs from its default, but `omit`. */
+export function configArgs(config: TrainConfig, omit: readonly ConfigField[] = []): string[] {
+  const differs = (name: ConfigField) =>
+    JSON.stringify(config[name]) !== JSON.stringify(DEFAULT_TRAIN_CONFIG[name]);
+  return FIELD_NAMES.filter((name) => !omit.includes(name) && differs(name)).flatMap((name) => {
+    if (name === "envOptions") {
+      return Object.entries(config.envOptions).flatMap(([k, v]) => ["--env-option", `${k}=${v}`]);
+    }
+    return [flagOf(name), formatValue(name, config[name])];
+  });
 }
 
 /** `--help` text of `train`. */
@@ -396,15 +223,24 @@ export function trainHelp(): string {
   const lines = [
     "Usage: deno task train [flags]",
     "",
-    "Trains MADDPG agents on the 2-agent grid world and writes results/<run>/.",
+    "Trains agents on an environment (the seed notebook's grid world by default) and writes",
+    "results/<run>/.",
     "",
     "Flags (default in brackets):",
   ];
-  for (const field of CONFIG_FIELDS) {
-    const flag = `--${kebab(field)}`.padEnd(24);
-    lines.push(`  ${flag} ${HELP[field]} [${DEFAULT_TRAIN_CONFIG[field]}]`);
+  const all = Object.keys(ALGORITHMS).length;
+  for (const name of FIELD_NAMES) {
+    const spec = CONFIG_FIELDS[name];
+    const users = algorithmsUsing(name);
+    const only = users.length < all ? ` (${users.join(", ")})` : "";
+    const choices = spec.kind === "choice" ? `: ${CONFIG_FIELDS[name].choices!.join(", ")}` : "";
+    const value = formatValue(name, DEFAULT_TRAIN_CONFIG[name]);
+    lines.push(`  ${flagOf(name).padEnd(24)} ${spec.help}${choices}${only} [${value}]`);
   }
   lines.push(
+    `  ${
+      "--threads".padEnd(24)
+    } learner threads: auto, 0 (main thread) or 2 (one per agent); same results [auto]`,
     `  ${"--out DIR".padEnd(24)} results directory [results/<algo>-seed<seed>, next free suffix]`,
     `  ${"--force".padEnd(24)} write into an --out that already holds results`,
     `  ${"--config FILE".padEnd(24)} start from a config file (configs/*.json); flags override it`,
@@ -413,18 +249,13 @@ export function trainHelp(): string {
     `  ${"--workers N".padEnd(24)} runs of --seeds at once, in separate processes [cores]`,
     `  ${"--quiet".padEnd(24)} no progress output`,
     `  ${"--help".padEnd(24)} this text`,
+    "",
+    `Environments: ${envIds().join(", ")}`,
   );
   return lines.join("\n");
 }
 
-/** Fields a resumed run may change: they do not alter what it learns. */
-export const RESUMABLE_FIELDS: readonly (keyof TrainConfig)[] = [
-  "episodes",
-  "threads",
-  "checkpointEvery",
-];
-
-async function readConfigRecord(path: string, what: string): Promise<unknown> {
+async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -441,26 +272,27 @@ async function readConfigRecord(path: string, what: string): Promise<unknown> {
 /**
  * The config a `train` command line means: with `--config FILE`, the file's fields (unknown
  * keys and wrong types refused) under the flags; with `--resume DIR`, the run's saved
- * config, where flags may change only {@linkcode RESUMABLE_FIELDS}.
+ * config, where flags may change only fields that are not part of the experiment.
  */
 export async function resolveConfig(flags: TrainFlags): Promise<TrainConfig> {
+  const given = Object.keys(flags.explicit) as ConfigField[];
   if (flags.configFile !== undefined) {
-    const base = configFromRecord(await readConfigRecord(flags.configFile, ""), flags.configFile);
-    return validateConfig({ ...base, ...flags.explicit });
+    const file = readConfigRecord(await readJson(flags.configFile, ""), flags.configFile);
+    const merged = { ...file.config, ...flags.explicit };
+    return validateConfig(merged, new Set([...file.given, ...given]));
   }
   if (flags.resume === undefined) return flags.config;
   const path = `${flags.resume}/config.json`;
-  const record = await readConfigRecord(path, ": not a run directory written by train");
+  const record = await readJson(path, ": not a run directory written by train");
   const saved = configFromRecord((record as { config?: unknown })?.config, path);
-  for (const [field, value] of Object.entries(flags.explicit)) {
-    const key = field as keyof TrainConfig;
-    if (!RESUMABLE_FIELDS.includes(key) && value !== saved[key]) {
+  for (const name of given) {
+    const value = flags.explicit[name];
+    if (CONFIG_FIELDS[name].experiment && JSON.stringify(value) !== JSON.stringify(saved[name])) {
+      const changeable = FIELD_NAMES.filter((n) => !CONFIG_FIELDS[n].experiment).map(flagOf);
       throw new UsageError(
-        `--${kebab(key)} ${value} differs from the run's ${
-          saved[key]
-        }: a resumed run keeps its config (only ${
-          RESUMABLE_FIELDS.map((f) => `--${kebab(f)}`).join(", ")
-        } may change)`,
+        `${flagOf(name)} ${formatValue(name, value)} differs from the run's ${
+          formatValue(name, saved[name])
+        }: a resumed run keeps its config (only ${changeable.join(", ")} may change)`,
       );
     }
   }

@@ -1,21 +1,77 @@
 /**
- * Safe file writes: a reader sees the old file or the new one, never a torn one.
+ * Safe file writes: a reader sees the old file or the new one, never a torn one, and once
+ * a write returns its bytes and its name are on the disk (fsync of the file, then of the
+ * directory), so a power cut cannot undo it either.
  *
  * @module
  */
 import { UsageError } from "./errors.ts";
 
-/** Writes `data` to `path` via a temporary file in the same directory and a rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const temp = `${path}.tmp-${Deno.pid}`;
+/**
+ * Writes all of `data` to `path` (created, or truncated) and flushes it to the disk before
+ * returning. No rename: a reader may meanwhile see a partial file, so this is for files in
+ * a directory that is itself renamed into place once complete; elsewhere use
+ * {@linkcode writeFileAtomic}.
+ */
+export async function writeFileSynced(path: string, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
   try {
-    if (typeof data === "string") await Deno.writeTextFile(temp, data);
-    else await Deno.writeFile(temp, data);
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Flushes the entries of directory `path` (files created, renamed or removed in it) to the
+ * disk. Does nothing on Windows, which cannot open a directory as a file, nor on file
+ * systems that cannot sync a directory: there the renames are still atomic.
+ */
+export async function syncDir(path: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  const dir = await Deno.open(path, { read: true });
+  try {
+    await dir.sync();
+  } catch {
+    // This file system cannot sync a directory.
+  } finally {
+    dir.close();
+  }
+}
+
+/** The directory part of `path` ("." for a bare name). */
+function parentOf(path: string): string {
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return slash < 0 ? "." : slash === 0 ? path.slice(0, 1) : path.slice(0, slash);
+}
+
+/** Temporary names in use by writes of this process that have not finished. */
+const pending = new Set<string>();
+
+/**
+ * Writes `data` to `path` so that a reader, or a crash, sees the old file or the new one:
+ * the bytes go to `<path>.tmp-<pid>` in the same directory (`<path>.tmp-<pid>-2`, … while
+ * another write of this process to `path` is in progress), are synced, the temporary file
+ * is renamed to `path` and the directory synced. On any error the temporary file is
+ * removed and `path` is left as it was.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  let temp = `${path}.tmp-${Deno.pid}`;
+  for (let n = 2; pending.has(temp); n++) temp = `${path}.tmp-${Deno.pid}-${n}`;
+  pending.add(temp);
+  try {
+    await writeFileSynced(temp, data);
     await Deno.rename(temp, path);
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
     throw error;
+  } finally {
+    pending.delete(temp);
   }
+  await syncDir(parentOf(path));
 }
 
 /** Whether `path` exists. */

@@ -1,5 +1,7 @@
 /**
- * Replay buffer of joint multi-agent transitions on preallocated typed arrays.
+ * Replay buffer of joint multi-agent transitions on preallocated typed arrays: per-agent
+ * observation and action sizes, discrete or continuous actions, terminations and
+ * truncations kept apart.
  *
  * @module
  */
@@ -9,88 +11,142 @@ import type { Pcg32 } from "./rng.ts";
 export interface ReplayBufferOptions {
   /** Maximum number of transitions; the oldest is overwritten when full. @default 100000 */
   capacity?: number;
-  /** Number of agents. */
-  numAgents: number;
-  /** Observation length per agent. */
-  observationDim: number;
+  /** Observation length of each agent. */
+  observationSizes: readonly number[];
+  /** Stored action width of each agent: 1 for a discrete action (its index), else its length. */
+  actionSizes: readonly number[];
+  /**
+   * Bytes the buffer may take at most; a larger buffer is refused before anything is
+   * allocated. @default the memory the system has available, when known
+   */
+  maxBytes?: number;
 }
 
-/** A batch of joint transitions, row-major: row b of `observations` is agent 0's then agent 1's... */
+/** A batch of joint transitions: per-agent arrays are row-major `[size, width]`. */
 export interface Batch {
   /** Number of transitions. */
   size: number;
-  /** [size, numAgents * observationDim] joint observations. */
-  observations: Float32Array;
-  /** [size, numAgents] action indices. */
-  actions: Int32Array;
-  /** [size, numAgents] rewards. */
+  /** Each agent's observations, `[size, observationSize_i]`. */
+  observations: Float32Array[];
+  /** Each agent's actions, `[size, actionSize_i]` (a discrete action is its index). */
+  actions: Float32Array[];
+  /** Rewards, `[size, numAgents]`. */
   rewards: Float32Array;
-  /** [size, numAgents * observationDim] joint next observations. */
-  nextObservations: Float32Array;
-  /** [size] 1 where the episode ended with this transition, else 0. */
-  dones: Float32Array;
+  /** Each agent's next observations, `[size, observationSize_i]`. */
+  nextObservations: Float32Array[];
+  /** 1 where the agent reached a terminal state with this transition, `[size, numAgents]`. */
+  terminations: Float32Array;
+  /** 1 where the episode was cut after this transition, `[size, numAgents]`. */
+  truncations: Float32Array;
 }
 
-/** The contents of a {@linkcode ReplayBuffer}, as saved in checkpoints. */
-export interface ReplayBufferState {
+/** The contents of a {@linkcode ReplayBuffer}, as saved in checkpoints (rows `0 … length−1`). */
+export type ReplayBufferState = Omit<Batch, "size"> & {
   /** Transitions stored. */
   length: number;
   /** Index the next transition goes to. */
   position: number;
-  /** `[length, numAgents · observationDim]`. */
-  observations: Float32Array;
-  /** `[length, numAgents]`. */
-  actions: Int32Array;
-  /** `[length, numAgents]`. */
-  rewards: Float32Array;
-  /** `[length, numAgents · observationDim]`. */
-  nextObservations: Float32Array;
-  /** `[length]`. */
-  dones: Float32Array;
+};
+
+/** One transition as {@linkcode ReplayBuffer.push} takes it; arrays in agent order. */
+export interface Transition {
+  observations: readonly ArrayLike<number>[];
+  actions: readonly (number | ArrayLike<number>)[];
+  rewards: readonly number[];
+  nextObservations: readonly ArrayLike<number>[];
+  terminations: readonly boolean[];
+  truncations: readonly boolean[];
 }
 
-/** Allocates an empty batch of the given shape. */
-export function allocateBatch(size: number, numAgents: number, observationDim: number): Batch {
+/** Allocates an empty batch of `size` rows for agents of the given sizes. */
+export function allocateBatch(
+  size: number,
+  sizes: { observationSizes: readonly number[]; actionSizes: readonly number[] },
+): Batch {
+  const n = sizes.observationSizes.length;
   return {
     size,
-    observations: new Float32Array(size * numAgents * observationDim),
-    actions: new Int32Array(size * numAgents),
-    rewards: new Float32Array(size * numAgents),
-    nextObservations: new Float32Array(size * numAgents * observationDim),
-    dones: new Float32Array(size),
+    observations: sizes.observationSizes.map((o) => new Float32Array(size * o)),
+    actions: sizes.actionSizes.map((a) => new Float32Array(size * a)),
+    rewards: new Float32Array(size * n),
+    nextObservations: sizes.observationSizes.map((o) => new Float32Array(size * o)),
+    terminations: new Float32Array(size * n),
+    truncations: new Float32Array(size * n),
   };
 }
 
 /**
- * Ring buffer of joint transitions `(x, a, r, x', done)`, sampled uniformly without
- * replacement, as the notebook's `random.sample` over a `deque(maxlen=capacity)`.
+ * Bytes a buffer of `capacity` transitions takes (its arrays and the sampling stamps).
+ *
+ * @example
+ * ```ts
+ * import { replayBufferBytes } from "./replay_buffer.ts";
+ * import assert from "node:assert/strict";
+ * // simple_spread_v3: three agents, 18 observations, 5 continuous actions each.
+ * const bytes = replayBufferBytes(1_000_000, { observationSizes: [18, 18, 18], actionSizes: [5, 5, 5] });
+ * assert.equal(bytes, 532_000_000);
+ * ```
+ */
+export function replayBufferBytes(
+  capacity: number,
+  sizes: { observationSizes: readonly number[]; actionSizes: readonly number[] },
+): number {
+  const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+  const n = sizes.observationSizes.length;
+  const floats = 2 * sum(sizes.observationSizes) + sum(sizes.actionSizes) + 3 * n;
+  return capacity * (4 * floats + 4);
+}
+
+/** Memory the system reports as available, if this runtime can tell. */
+function availableMemory(): number | undefined {
+  try {
+    return typeof Deno !== "undefined" ? Deno.systemMemoryInfo().available : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "1.23 GB" / "456.7 MB". */
+export function formatBytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/**
+ * Ring buffer of joint transitions, sampled uniformly without replacement, as the notebook's
+ * `random.sample` over a `deque(maxlen=capacity)`.
  *
  * @example
  * ```ts
  * import { ReplayBuffer } from "./replay_buffer.ts";
  * import { Pcg32 } from "./rng.ts";
- * const buffer = new ReplayBuffer({ capacity: 10, numAgents: 2, observationDim: 1 });
+ * import assert from "node:assert/strict";
+ * const buffer = new ReplayBuffer({ capacity: 10, observationSizes: [1, 2], actionSizes: [1, 1] });
  * for (let t = 0; t < 12; t++) {
- *   buffer.push([Float32Array.of(t), Float32Array.of(t)], [0, 1], [t, t], [Float32Array.of(t + 1), Float32Array.of(t + 1)], false);
+ *   buffer.push({
+ *     observations: [[t], [t, t]],
+ *     actions: [0, 1],
+ *     rewards: [t, t],
+ *     nextObservations: [[t + 1], [t + 1, t + 1]],
+ *     terminations: [false, false],
+ *     truncations: [t === 11, t === 11],
+ *   });
  * }
- * if (buffer.length !== 10) throw new Error("capacity is 10");
+ * assert.equal(buffer.length, 10);
  * const batch = buffer.sample(4, new Pcg32(1));
- * if (batch.size !== 4) throw new Error("4 rows");
+ * assert.deepEqual([batch.size, batch.observations[1].length], [4, 8]);
  * ```
  */
 export class ReplayBuffer {
   /** Maximum number of transitions. */
   readonly capacity: number;
-  /** Number of agents. */
-  readonly numAgents: number;
-  /** Observation length per agent. */
-  readonly observationDim: number;
+  /** Observation length of each agent. */
+  readonly observationSizes: readonly number[];
+  /** Stored action width of each agent. */
+  readonly actionSizes: readonly number[];
+  /** Bytes the buffer's arrays take. */
+  readonly bytes: number;
 
-  readonly #observations: Float32Array;
-  readonly #actions: Int32Array;
-  readonly #rewards: Float32Array;
-  readonly #nextObservations: Float32Array;
-  readonly #dones: Float32Array;
+  readonly #store: Batch;
   #length = 0;
   #position = 0;
   // Sampling without replacement: stamp[i] === #stampValue marks index i as taken this draw.
@@ -98,27 +154,39 @@ export class ReplayBuffer {
   #stampValue = 0;
 
   constructor(options: ReplayBufferOptions) {
-    const { capacity = 100_000, numAgents, observationDim } = options;
-    for (
-      const [name, value] of [["capacity", capacity], ["numAgents", numAgents], [
-        "observationDim",
-        observationDim,
-      ]] as const
-    ) {
-      if (!Number.isInteger(value) || value <= 0) {
-        throw new RangeError(`Replay buffer ${name} must be a positive integer, got ${value}`);
+    const { capacity = 100_000, observationSizes, actionSizes } = options;
+    if (!Number.isSafeInteger(capacity) || capacity <= 0) {
+      throw new RangeError(`Replay buffer capacity must be a positive integer, got ${capacity}`);
+    }
+    if (observationSizes.length === 0 || observationSizes.length !== actionSizes.length) {
+      throw new RangeError(
+        `Replay buffer needs one observation and one action size per agent, got ${observationSizes.length} and ${actionSizes.length}`,
+      );
+    }
+    for (const size of [...observationSizes, ...actionSizes]) {
+      if (!Number.isSafeInteger(size) || size <= 0) {
+        throw new RangeError(`Replay buffer sizes must be positive integers, got ${size}`);
       }
     }
     this.capacity = capacity;
-    this.numAgents = numAgents;
-    this.observationDim = observationDim;
-    const jointObs = numAgents * observationDim;
-    this.#observations = new Float32Array(capacity * jointObs);
-    this.#actions = new Int32Array(capacity * numAgents);
-    this.#rewards = new Float32Array(capacity * numAgents);
-    this.#nextObservations = new Float32Array(capacity * jointObs);
-    this.#dones = new Float32Array(capacity);
+    this.observationSizes = [...observationSizes];
+    this.actionSizes = [...actionSizes];
+    this.bytes = replayBufferBytes(capacity, options);
+    const limit = options.maxBytes ?? availableMemory();
+    if (limit !== undefined && this.bytes > limit) {
+      throw new RangeError(
+        `A replay buffer of ${capacity} transitions needs ${
+          formatBytes(this.bytes)
+        }, more than the ${formatBytes(limit)} available: lower the buffer size`,
+      );
+    }
+    this.#store = allocateBatch(capacity, options);
     this.#stamp = new Uint32Array(capacity);
+  }
+
+  /** Number of agents. */
+  get numAgents(): number {
+    return this.observationSizes.length;
   }
 
   /** Number of transitions stored. */
@@ -132,34 +200,35 @@ export class ReplayBuffer {
   }
 
   /** Stores one joint transition, overwriting the oldest when full. */
-  push(
-    observations: readonly Float32Array[],
-    actions: readonly number[],
-    rewards: readonly number[],
-    nextObservations: readonly Float32Array[],
-    done: boolean,
-  ): void {
-    const { numAgents, observationDim } = this;
+  push(transition: Transition): void {
+    const n = this.numAgents, row = this.#position, store = this.#store;
+    const { observations, actions, rewards, nextObservations, terminations, truncations } =
+      transition;
     if (
-      observations.length !== numAgents || nextObservations.length !== numAgents ||
-      actions.length !== numAgents || rewards.length !== numAgents
+      observations.length !== n || actions.length !== n || rewards.length !== n ||
+      nextObservations.length !== n || terminations.length !== n || truncations.length !== n
     ) {
-      throw new RangeError(`Transition must hold data of ${numAgents} agents`);
+      throw new RangeError(`Transition must hold data of ${n} agents`);
     }
-    const row = this.#position;
-    const base = row * numAgents * observationDim;
-    for (let i = 0; i < numAgents; i++) {
-      if (
-        observations[i].length !== observationDim || nextObservations[i].length !== observationDim
-      ) {
-        throw new RangeError(`Observation of agent ${i} must have length ${observationDim}`);
+    for (let i = 0; i < n; i++) {
+      const o = this.observationSizes[i], a = this.actionSizes[i];
+      if (observations[i].length !== o || nextObservations[i].length !== o) {
+        throw new RangeError(`Observation of agent ${i} must have length ${o}`);
       }
-      this.#observations.set(observations[i], base + i * observationDim);
-      this.#nextObservations.set(nextObservations[i], base + i * observationDim);
-      this.#actions[row * numAgents + i] = actions[i];
-      this.#rewards[row * numAgents + i] = rewards[i];
+      store.observations[i].set(observations[i], row * o);
+      store.nextObservations[i].set(nextObservations[i], row * o);
+      const action = actions[i];
+      if (typeof action === "number") {
+        if (a !== 1) throw new RangeError(`Action of agent ${i} must be a vector of ${a}`);
+        store.actions[i][row] = action;
+      } else {
+        if (action.length !== a) throw new RangeError(`Action of agent ${i} must have length ${a}`);
+        store.actions[i].set(action, row * a);
+      }
+      store.rewards[row * n + i] = rewards[i];
+      store.terminations[row * n + i] = terminations[i] ? 1 : 0;
+      store.truncations[row * n + i] = truncations[i] ? 1 : 0;
     }
-    this.#dones[row] = done ? 1 : 0;
     this.#position = (row + 1) % this.capacity;
     if (this.#length < this.capacity) this.#length++;
   }
@@ -168,7 +237,11 @@ export class ReplayBuffer {
    * Draws `batchSize` distinct stored transitions uniformly at random (the set-based
    * rejection that Python's `random.sample` uses when the sample is small).
    */
-  sampleIndices(batchSize: number, rng: Pcg32, out = new Int32Array(batchSize)): Int32Array {
+  sampleIndices(
+    batchSize: number,
+    rng: Pcg32,
+    out: Int32Array = new Int32Array(batchSize),
+  ): Int32Array {
     if (!Number.isInteger(batchSize) || batchSize <= 0 || batchSize > this.#length) {
       throw new RangeError(
         `Cannot sample ${batchSize} distinct transitions from a buffer holding ${this.#length}`,
@@ -191,81 +264,82 @@ export class ReplayBuffer {
 
   /** Copies the transitions at `indices` into `batch` (allocated when not given). */
   gather(indices: Int32Array, batch?: Batch): Batch {
-    const { numAgents, observationDim } = this;
-    const out = batch ?? allocateBatch(indices.length, numAgents, observationDim);
+    const out = batch ?? allocateBatch(indices.length, this);
     if (out.size !== indices.length) {
       throw new RangeError(`Batch holds ${out.size} rows, got ${indices.length} indices`);
     }
-    const jointObs = numAgents * observationDim;
-    for (let b = 0; b < indices.length; b++) {
-      const row = indices[b];
-      out.observations.set(
-        this.#observations.subarray(row * jointObs, (row + 1) * jointObs),
-        b * jointObs,
-      );
-      out.nextObservations.set(
-        this.#nextObservations.subarray(row * jointObs, (row + 1) * jointObs),
-        b * jointObs,
-      );
-      for (let i = 0; i < numAgents; i++) {
-        out.actions[b * numAgents + i] = this.#actions[row * numAgents + i];
-        out.rewards[b * numAgents + i] = this.#rewards[row * numAgents + i];
+    const store = this.#store, n = this.numAgents;
+    const copyRows = (from: Float32Array, to: Float32Array, width: number) => {
+      for (let b = 0; b < indices.length; b++) {
+        const row = indices[b];
+        if (width === 1) to[b] = from[row];
+        else to.set(from.subarray(row * width, (row + 1) * width), b * width);
       }
-      out.dones[b] = this.#dones[row];
+    };
+    for (let i = 0; i < n; i++) {
+      const o = this.observationSizes[i];
+      copyRows(store.observations[i], out.observations[i], o);
+      copyRows(store.nextObservations[i], out.nextObservations[i], o);
+      copyRows(store.actions[i], out.actions[i], this.actionSizes[i]);
     }
+    copyRows(store.rewards, out.rewards, n);
+    copyRows(store.terminations, out.terminations, n);
+    copyRows(store.truncations, out.truncations, n);
     return out;
-  }
-
-  /**
-   * The stored transitions, for a checkpoint: the first `length` rows of each array (ring
-   * order as stored) and the write position.
-   */
-  exportState(): ReplayBufferState {
-    const n = this.#length, { numAgents, observationDim } = this;
-    return {
-      length: n,
-      position: this.#position,
-      observations: this.#observations.slice(0, n * numAgents * observationDim),
-      actions: this.#actions.slice(0, n * numAgents),
-      rewards: this.#rewards.slice(0, n * numAgents),
-      nextObservations: this.#nextObservations.slice(0, n * numAgents * observationDim),
-      dones: this.#dones.slice(0, n),
-    };
-  }
-
-  /** Restores {@linkcode ReplayBuffer.exportState}'s result; checks every size. */
-  importState(state: ReplayBufferState): void {
-    const { numAgents, observationDim, capacity } = this;
-    const n = state.length;
-    if (!Number.isInteger(n) || n < 0 || n > capacity) {
-      throw new RangeError(`Saved buffer holds ${n} transitions; capacity is ${capacity}`);
-    }
-    if (!Number.isInteger(state.position) || state.position < 0 || state.position >= capacity) {
-      throw new RangeError(`Saved buffer position ${state.position} is outside 0..${capacity - 1}`);
-    }
-    const expect = (name: string, array: ArrayLike<number>, size: number) => {
-      if (array.length !== size) {
-        throw new RangeError(
-          `Saved buffer "${name}" holds ${array.length} values, expected ${size}`,
-        );
-      }
-    };
-    expect("observations", state.observations, n * numAgents * observationDim);
-    expect("nextObservations", state.nextObservations, n * numAgents * observationDim);
-    expect("actions", state.actions, n * numAgents);
-    expect("rewards", state.rewards, n * numAgents);
-    expect("dones", state.dones, n);
-    this.#observations.set(state.observations);
-    this.#nextObservations.set(state.nextObservations);
-    this.#actions.set(state.actions);
-    this.#rewards.set(state.rewards);
-    this.#dones.set(state.dones);
-    this.#length = n;
-    this.#position = state.position;
   }
 
   /** Samples a batch without replacement (see {@linkcode ReplayBuffer.sampleIndices}). */
   sample(batchSize: number, rng: Pcg32, batch?: Batch): Batch {
     return this.gather(this.sampleIndices(batchSize, rng), batch);
+  }
+
+  /** The stored transitions, for a checkpoint: the first `length` rows of each array. */
+  exportState(): ReplayBufferState {
+    const rows = this.#length, n = this.numAgents, store = this.#store;
+    const head = (array: Float32Array, width: number) => array.slice(0, rows * width);
+    return {
+      length: rows,
+      position: this.#position,
+      observations: store.observations.map((a, i) => head(a, this.observationSizes[i])),
+      actions: store.actions.map((a, i) => head(a, this.actionSizes[i])),
+      rewards: head(store.rewards, n),
+      nextObservations: store.nextObservations.map((a, i) => head(a, this.observationSizes[i])),
+      terminations: head(store.terminations, n),
+      truncations: head(store.truncations, n),
+    };
+  }
+
+  /** Restores {@linkcode ReplayBuffer.exportState}'s result; checks every size. */
+  importState(state: ReplayBufferState): void {
+    const { capacity } = this, n = this.numAgents, rows = state.length;
+    if (!Number.isInteger(rows) || rows < 0 || rows > capacity) {
+      throw new RangeError(`Saved buffer holds ${rows} transitions; capacity is ${capacity}`);
+    }
+    if (!Number.isInteger(state.position) || state.position < 0 || state.position >= capacity) {
+      throw new RangeError(`Saved buffer position ${state.position} is outside 0..${capacity - 1}`);
+    }
+    const restore = (name: string, from: ArrayLike<number>, to: Float32Array, width: number) => {
+      if (from?.length !== rows * width) {
+        throw new RangeError(
+          `Saved buffer "${name}" holds ${from?.length} values, expected ${rows * width}`,
+        );
+      }
+      to.set(from);
+    };
+    const store = this.#store;
+    if ([state.observations, state.actions, state.nextObservations].some((l) => l?.length !== n)) {
+      throw new RangeError(`Saved buffer does not hold ${n} agents`);
+    }
+    for (let i = 0; i < n; i++) {
+      const o = this.observationSizes[i];
+      restore(`observations_${i}`, state.observations[i], store.observations[i], o);
+      restore(`nextObservations_${i}`, state.nextObservations[i], store.nextObservations[i], o);
+      restore(`actions_${i}`, state.actions[i], store.actions[i], this.actionSizes[i]);
+    }
+    restore("rewards", state.rewards, store.rewards, n);
+    restore("terminations", state.terminations, store.terminations, n);
+    restore("truncations", state.truncations, store.truncations, n);
+    this.#length = rows;
+    this.#position = state.position;
   }
 }

@@ -5,22 +5,36 @@
  *
  * @module
  */
-import type { LearnerState } from "./agent/algorithms.ts";
+import type { LearnerState } from "./agent/algorithm.ts";
 import type { AdamState } from "./nn/adam.ts";
 import type { ReplayBufferState } from "./replay_buffer.ts";
 import type { RngState } from "./rng.ts";
-import type { TrainConfig } from "./config.ts";
-import type { PartialEpisode } from "./trainer.ts";
+import type { LossSums } from "./train/episode_log.ts";
 import { UsageError } from "./errors.ts";
-import { exists } from "./files.ts";
+import { exists, syncDir, writeFileSynced } from "./files.ts";
 
-/** Version of the state format. */
-export const STATE_FORMAT = 1;
+/**
+ * Version of the state format. Format 1 (the grid world's joint replay arrays) is still read
+ * and converted on load.
+ */
+export const STATE_FORMAT = 2;
+
+/** An episode stopped after some steps: what its continuation needs. */
+export interface PartialEpisode {
+  /** Each agent's current observation. */
+  observations: number[][];
+  /** Each agent's return so far. */
+  returns: number[];
+  /** Steps taken. */
+  steps: number;
+  /** Loss sums of the update rounds run in it. */
+  losses: LossSums;
+}
 
 /** Everything a resumed run needs. */
 export interface TrainingState {
-  /** The run's config when the state was saved. */
-  config: TrainConfig;
+  /** The run's config when the state was saved (as recorded: check it before use). */
+  config: Record<string, unknown>;
   /** tfjs-core version the state was made with. */
   tfjs: string;
   /** Episodes completed. */
@@ -41,6 +55,8 @@ export interface TrainingState {
   learner: LearnerState;
   /** Replay buffer contents. */
   buffer: ReplayBufferState;
+  /** The training environment's state (its generator, and the episode when `partial`). */
+  env: unknown;
   /** When stopped inside an episode: that episode so far. */
   partial?: PartialEpisode;
 }
@@ -64,28 +80,6 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  try {
-    let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-}
-
-async function syncDir(path: string): Promise<void> {
-  const dir = await Deno.open(path, { read: true });
-  try {
-    await dir.sync();
-  } catch {
-    // Some file systems cannot sync a directory; the renames are still atomic.
-  } finally {
-    dir.close();
-  }
-}
-
 /** Test-only pause between the steps of a checkpoint write (MADDPG_TEST_CHECKPOINT_PAUSE_MS). */
 async function testPause(): Promise<void> {
   const ms = Number(Deno.env.get("MADDPG_TEST_CHECKPOINT_PAUSE_MS") ?? 0);
@@ -103,14 +97,14 @@ function serialise(state: TrainingState): { json: string; binary: Uint8Array } {
     optimizers[name] = { step: adam.step };
     arrays.push([`adam/${name}/m`, adam.m], [`adam/${name}/v`, adam.v]);
   }
-  const { observations, actions, rewards, nextObservations, dones, length, position } =
-    state.buffer;
+  const { buffer } = state;
+  buffer.observations.forEach((a, i) => arrays.push([`buffer/observations/${i}`, a]));
+  buffer.nextObservations.forEach((a, i) => arrays.push([`buffer/nextObservations/${i}`, a]));
+  buffer.actions.forEach((a, i) => arrays.push([`buffer/actions/${i}`, a]));
   arrays.push(
-    ["buffer/observations", observations],
-    ["buffer/actions", actions],
-    ["buffer/rewards", rewards],
-    ["buffer/nextObservations", nextObservations],
-    ["buffer/dones", dones],
+    ["buffer/rewards", buffer.rewards],
+    ["buffer/terminations", buffer.terminations],
+    ["buffer/truncations", buffer.truncations],
   );
   const entries: ArrayEntry[] = [];
   let offset = 0;
@@ -138,10 +132,11 @@ function serialise(state: TrainingState): { json: string; binary: Uint8Array } {
     elapsedSeconds: state.elapsedSeconds,
     rng: state.rng,
     history: state.history,
+    env: state.env,
     partial: state.partial,
     optimizers,
     counters: state.learner.counters,
-    buffer: { length, position },
+    buffer: { length: buffer.length, position: buffer.position, agents: buffer.actions.length },
     arrays: entries,
   });
   return { json, binary };
@@ -183,9 +178,9 @@ export async function saveState(runDir: string, state: TrainingState): Promise<v
 async function writeStateFiles(temp: string, state: TrainingState): Promise<void> {
   const { json, binary } = serialise(state);
   const jsonBytes = new TextEncoder().encode(json);
-  await writeSynced(`${temp}/arrays.bin`, binary);
+  await writeFileSynced(`${temp}/arrays.bin`, binary);
   await testPause();
-  await writeSynced(`${temp}/state.json`, jsonBytes);
+  await writeFileSynced(`${temp}/state.json`, jsonBytes);
   const manifest: Manifest = {
     format: STATE_FORMAT,
     files: {
@@ -193,7 +188,7 @@ async function writeStateFiles(temp: string, state: TrainingState): Promise<void
       "state.json": { size: jsonBytes.length, sha256: await sha256(jsonBytes) },
     },
   };
-  await writeSynced(
+  await writeFileSynced(
     `${temp}/manifest.json`,
     new TextEncoder().encode(JSON.stringify(manifest, null, 1)),
   );
@@ -257,9 +252,9 @@ export async function loadState(dir: string): Promise<TrainingState> {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`${dir}/manifest.json is not valid JSON`);
   }
-  if (manifest.format !== STATE_FORMAT) {
+  if (manifest.format !== STATE_FORMAT && manifest.format !== 1) {
     throw new UsageError(
-      `${dir}/manifest.json: format ${manifest.format}, this version reads ${STATE_FORMAT}`,
+      `${dir}/manifest.json: format ${manifest.format}, this version reads 1 and ${STATE_FORMAT}`,
     );
   }
   const files: Record<string, Uint8Array> = {};
@@ -297,26 +292,124 @@ export async function loadState(dir: string): Promise<TrainingState> {
   ) {
     optimizers[name] = { step, m: get(`adam/${name}/m`), v: get(`adam/${name}/v`) };
   }
+  const learner = { nets, optimizers, counters: json.counters };
+  if (manifest.format === 1) return fromFormat1(json, learner, get);
+  const agents: number = json.buffer.agents;
+  const perAgent = (name: string) =>
+    Array.from({ length: agents }, (_, i) => get<Float32Array>(`buffer/${name}/${i}`));
   return {
-    config: json.config,
-    tfjs: json.tfjs,
-    episode: json.episode,
-    totalSteps: json.totalSteps,
-    updateRounds: json.updateRounds,
-    epsilon: json.epsilon,
-    elapsedSeconds: json.elapsedSeconds,
-    rng: json.rng,
-    history: json.history,
+    ...pickCounters(json),
+    env: json.env,
     partial: json.partial,
-    learner: { nets, optimizers, counters: json.counters },
+    learner,
     buffer: {
       length: json.buffer.length,
       position: json.buffer.position,
-      observations: get("buffer/observations"),
-      actions: get("buffer/actions"),
+      observations: perAgent("observations"),
+      nextObservations: perAgent("nextObservations"),
+      actions: perAgent("actions"),
       rewards: get("buffer/rewards"),
-      nextObservations: get("buffer/nextObservations"),
-      dones: get("buffer/dones"),
+      terminations: get("buffer/terminations"),
+      truncations: get("buffer/truncations"),
     },
   };
+}
+
+type StateCounters = Pick<
+  TrainingState,
+  | "config"
+  | "tfjs"
+  | "episode"
+  | "totalSteps"
+  | "updateRounds"
+  | "epsilon"
+  | "elapsedSeconds"
+  | "rng"
+  | "history"
+>;
+
+// deno-lint-ignore no-explicit-any -- the JSON was checked against its checksum
+function pickCounters(json: any): StateCounters {
+  const { config, tfjs, episode, totalSteps, updateRounds, epsilon, elapsedSeconds, rng } = json;
+  return {
+    config,
+    tfjs,
+    episode,
+    totalSteps,
+    updateRounds,
+    epsilon,
+    elapsedSeconds,
+    rng,
+    history: json.history,
+  };
+}
+
+/**
+ * A format-1 state (the grid world's two agents, joint replay arrays, `dones`) in today's
+ * layout: per-agent arrays, terminations from `dones`, no truncations.
+ */
+function fromFormat1(
+  // deno-lint-ignore no-explicit-any -- the JSON was checked against its checksum
+  json: any,
+  learner: LearnerState,
+  get: <T extends Float32Array | Int32Array>(name: string) => T,
+): TrainingState {
+  const agents = 2, observationSize = 6, rows: number = json.buffer.length;
+  const split = (joint: Float32Array) =>
+    Array.from({ length: agents }, (_, i) => {
+      const out = new Float32Array(rows * observationSize);
+      for (let b = 0; b < rows; b++) {
+        const start = (b * agents + i) * observationSize;
+        out.set(joint.subarray(start, start + observationSize), b * observationSize);
+      }
+      return out;
+    });
+  const jointActions = get<Int32Array>("buffer/actions");
+  const dones = get<Float32Array>("buffer/dones");
+  const terminations = new Float32Array(rows * agents);
+  for (let b = 0; b < rows; b++) terminations.fill(dones[b], b * agents, (b + 1) * agents);
+  const gridSize: number = json.config?.gridSize ?? 5;
+  const start: [number, number][] = [[0, 0], [gridSize - 1, gridSize - 1]];
+  const old = json.partial;
+  return {
+    ...pickCounters(json),
+    env: { positions: old?.positions ?? start, steps: old?.steps ?? 0 },
+    partial: old && {
+      observations: gridObservations(old.positions, gridSize),
+      returns: [old.reward, old.reward],
+      steps: old.steps,
+      losses: {
+        critic: old.criticSums,
+        actor: old.actorSums,
+        criticRounds: old.criticSums.map(() => old.updates),
+        actorRounds: old.actorSums.map(() => old.updates),
+      },
+    },
+    learner,
+    buffer: {
+      length: rows,
+      position: json.buffer.position,
+      observations: split(get("buffer/observations")),
+      nextObservations: split(get("buffer/nextObservations")),
+      actions: Array.from(
+        { length: agents },
+        (_, i) => Float32Array.from({ length: rows }, (_, b) => jointActions[b * agents + i]),
+      ),
+      rewards: get("buffer/rewards"),
+      terminations,
+      truncations: new Float32Array(rows * agents),
+    },
+  };
+}
+
+/** The grid world's observations of two agents on `positions` (format-1 partial episodes). */
+function gridObservations(positions: [number, number][], size: number): number[][] {
+  const scale = size - 1;
+  const goals = [[size - 1, 0], [0, size - 1]];
+  return positions.map((own, i) => {
+    const other = positions[1 - i];
+    return [own[0], own[1], other[0], other[1], goals[i][0], goals[i][1]].map((v) =>
+      Math.fround(v / scale)
+    );
+  });
 }

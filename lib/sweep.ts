@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TrainConfig } from "./config.ts";
+import type { TrainConfig } from "./config_fields.ts";
 import { resolveOutDir } from "./files.ts";
 
 /** Outcome of one seed's run. */
@@ -23,10 +23,9 @@ export interface SeedRun {
 export function resolveExperimentDir(
   config: TrainConfig,
   seeds: readonly number[],
-  out: string | undefined,
-  force: boolean,
-  root = "results",
+  options: { out?: string; force?: boolean; root?: string } = {},
 ): Promise<string> {
+  const { out, force = false, root = "results" } = options;
   return resolveOutDir(
     `${root}/${config.algo}-seeds${seeds[0]}-${seeds[seeds.length - 1]}`,
     out,
@@ -34,18 +33,26 @@ export function resolveExperimentDir(
   );
 }
 
+/** What {@linkcode runSeeds} runs. */
+export interface SeedRunOptions {
+  /** The seeds, one run each. */
+  seeds: readonly number[];
+  /** The experiment directory; runs go to `<dir>/seed_<n>/`. */
+  dir: string;
+  /** `train` flags shared by every run (all but `--seed`, `--out`). */
+  args: readonly string[];
+  /** Runs at a time. */
+  workers: number;
+  /** Hears about each run as it ends. */
+  onDone?: (run: SeedRun) => void;
+}
+
 /**
  * Runs `train` once per seed into `<dir>/seed_<n>/`, at most `workers` at a time, each as
  * `deno run … scripts/train.ts <args> --seed n --out <dir>/seed_<n> --quiet`.
- * `onDone` hears about each run as it ends.
  */
-export async function runSeeds(
-  seeds: readonly number[],
-  dir: string,
-  args: readonly string[],
-  workers: number,
-  onDone: (run: SeedRun) => void = () => {},
-): Promise<SeedRun[]> {
+export async function runSeeds(options: SeedRunOptions): Promise<SeedRun[]> {
+  const { seeds, dir, args, workers, onDone = () => {} } = options;
   const root = new URL("../", import.meta.url);
   const script = new URL("scripts/train.ts", root).pathname;
   const config = new URL("deno.json", root).pathname;

@@ -1,23 +1,31 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task bench [--episodes 200] [--repeats 3] [--rounds 200] [--reference]`: medians of
- * the update round, environment steps and a whole notebook run; with `--reference`, the
- * seed notebook's PyTorch run on this machine beside them, and the ratios.
+ * `deno task bench [--rounds 200] [--episodes 200] [--repeats 3] [--seed 42] [--reference]
+ * [--json FILE] [--only update,env,run]`: medians of the notebook's update round (inline and
+ * parallel) with its efficiency against the matMul floor, environment steps per second, and a
+ * whole notebook run; with `--reference`, MPE2's Python step rates and the seed notebook's
+ * PyTorch run on this machine beside them, and the ratios.
  *
  * @module
  */
-import { integerFlag, parseFlags } from "../lib/cli.ts";
+import * as tf from "@tensorflow/tfjs-core";
+import type { AgentShape, AlgorithmInstance } from "../lib/agent/algorithm.ts";
+import { createAlgorithm } from "../lib/agent/catalogue.ts";
 import { InlineLearner } from "../lib/agent/learner.ts";
 import type { Learner } from "../lib/agent/learner.ts";
-import { MADDPGAgentManager } from "../lib/agent/maddpg.ts";
-import type { MaddpgOptions } from "../lib/agent/maddpg.ts";
 import { ParallelLearner } from "../lib/agent/parallel.ts";
-import { initBackend } from "../lib/backend.ts";
+import { initBackend, runtimeInfo } from "../lib/backend.ts";
+import { integerFlag, parseFlags } from "../lib/cli.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../lib/config.ts";
-import { MultiAgentGridEnv } from "../lib/env/grid_world.ts";
-import { runMain } from "../lib/errors.ts";
+import type { TrainConfig } from "../lib/config.ts";
+import "../lib/env/builtin.ts";
+import type { ParallelEnv, StepResult } from "../lib/env/parallel_env.ts";
+import { envEntry, envIds, makeEnv } from "../lib/env/registry.ts";
+import { runMain, UsageError } from "../lib/errors.ts";
 import { allocateBatch, ReplayBuffer } from "../lib/replay_buffer.ts";
 import { Pcg32 } from "../lib/rng.ts";
+import { median } from "../lib/stats.ts";
+import { agentShapes, makeTrainingEnv } from "../lib/train/run.ts";
 import { train } from "../lib/trainer.ts";
 
 const HELP = `Usage: deno task bench [flags]
@@ -26,61 +34,510 @@ const HELP = `Usage: deno task bench [flags]
   --episodes N     episodes of the whole-run benchmark (0 skips it) [200]
   --repeats N      repeats of each benchmark; medians are printed [3]
   --seed N         seed of the runs [42]
-  --reference      also run ../shared/reference/run_notebook.sh (PyTorch) with the same
-                   episodes and seed, and print ours / PyTorch
+  --reference      also run MPE2 (Python, scripts/mpe2_speed.py) for the environment section
+                   and ../shared/reference/run_notebook.sh (PyTorch) with the same episodes
+                   and seed for the run section, and print the ratios
+  --only LIST      sections to run, comma-separated: update, env, run [all]
   --json FILE      also write the numbers as JSON
   --help           this text`;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+const SECTIONS = ["update", "env", "run"] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** What the flags ask for. */
+interface BenchOptions {
+  rounds: number;
+  episodes: number;
+  repeats: number;
+  seed: number;
+  reference: boolean;
+  json: string | undefined;
+  only: Set<Section>;
 }
 
-/** A replay buffer filled with random-policy transitions. */
-function filledBuffer(rng: Pcg32): ReplayBuffer {
-  const env = new MultiAgentGridEnv();
-  const buffer = new ReplayBuffer({ capacity: 20_000, numAgents: 2, observationDim: 6 });
-  let observations = env.reset();
+/** Every number the bench prints, by name (written with `--json`). */
+type Numbers = Record<string, number | string | Record<string, number>>;
+
+/** The minimum wanted of ours / MPE2 steps per second. */
+const MPE2_TARGET = 50;
+
+/** Parses the flags; undefined after printing `--help`. */
+function parseBenchArgs(args: string[]): BenchOptions | undefined {
+  const { values } = parseFlags(args, {
+    rounds: { type: "string", default: "200" },
+    episodes: { type: "string", default: "200" },
+    repeats: { type: "string", default: "3" },
+    seed: { type: "string", default: "42" },
+    reference: { type: "boolean" },
+    only: { type: "string", default: SECTIONS.join(",") },
+    json: { type: "string" },
+    help: { type: "boolean" },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return undefined;
+  }
+  const only = new Set<Section>();
+  for (const name of String(values.only).split(",").map((s) => s.trim())) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      throw new UsageError(`--only takes ${SECTIONS.join(", ")} (comma-separated), got "${name}"`);
+    }
+    only.add(name as Section);
+  }
+  return {
+    rounds: integerFlag("--rounds", values.rounds),
+    episodes: integerFlag("--episodes", values.episodes, true),
+    repeats: integerFlag("--repeats", values.repeats),
+    seed: integerFlag("--seed", values.seed, true),
+    reference: values.reference === true,
+    json: typeof values.json === "string" ? values.json : undefined,
+    only,
+  };
+}
+
+/** The CPU model, from /proc/cpuinfo (read with `cat`: Deno wants --allow-all for /proc). */
+async function cpuModel(): Promise<string> {
+  try {
+    const { stdout } = await new Deno.Command("cat", { args: ["/proc/cpuinfo"] }).output();
+    const match = /^model name\s*:\s*(.+)$/m.exec(new TextDecoder().decode(stdout));
+    if (match) return match[1].trim();
+  } catch { /* not Linux, or not readable */ }
+  return "unknown CPU";
+}
+
+/** Prints the machine and runtime (call after `initBackend`). */
+async function printMachine(numbers: Numbers): Promise<void> {
+  const cpu = await cpuModel();
+  const cores = navigator.hardwareConcurrency;
+  const runtime = runtimeInfo();
+  Object.assign(numbers, { cpu, cores, deno: runtime.deno, tfjs: runtime.tfjs });
+  console.log(
+    `machine: ${cpu}, ${cores} cores; Deno ${runtime.deno}, tfjs ${runtime.tfjs} ` +
+      `(${runtime.backend}, SIMD ${runtime.simd ? "on" : "off"}, ` +
+      `threads ${runtime.threads ? "on" : "off"})`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Update rounds
+
+/** Whether every agent is done (terminated or truncated): the episode is over. */
+function episodeOver(step: StepResult): boolean {
+  return step.terminations.every((t, i) => t || step.truncations[i]);
+}
+
+/** A replay buffer filled with 10 000 random-policy transitions of `env`. */
+function filledBuffer(env: ParallelEnv, shapes: readonly AgentShape[], rng: Pcg32): ReplayBuffer {
+  const buffer = new ReplayBuffer({
+    capacity: 20_000,
+    observationSizes: shapes.map((s) => s.observationSize),
+    actionSizes: shapes.map((s) => (s.actionKind === "discrete" ? 1 : s.actionSize)),
+  });
+  let observations = env.reset({ seed: 1 }).observations.map((o) => o.slice());
   for (let t = 0; t < 10_000; t++) {
-    const actions = [rng.nextInt(4), rng.nextInt(4)];
+    const actions = env.actionSpaces.map((space) => space.sample(rng));
     const step = env.step(actions);
-    buffer.push(observations, actions, step.rewards, step.observations, step.done);
-    observations = step.done || t % 100 === 99 ? env.reset() : step.observations;
+    buffer.push({ ...step, observations, actions, nextObservations: step.observations });
+    observations = (episodeOver(step) ? env.reset() : step).observations.map((o) => o.slice());
   }
   return buffer;
 }
 
-/** Milliseconds per update round (both agents, batch 256), rounds queued back to back. */
+/** Milliseconds per update round, `rounds` rounds queued back to back. */
 async function timeRounds(
-  learner: Learner,
-  manager: MADDPGAgentManager,
-  rounds: number,
-  rng: Pcg32,
-  buffer: ReplayBuffer,
+  setup: { learner: Learner; algorithm: AlgorithmInstance; buffer: ReplayBuffer },
+  options: { rounds: number; batchSize: number; rng: Pcg32 },
 ): Promise<number> {
+  const { learner, algorithm, buffer } = setup, { rounds, batchSize, rng } = options;
   const batches = Array.from(
     { length: rounds },
-    () => buffer.sample(256, rng, allocateBatch(256, 2, 6)),
+    () => buffer.sample(batchSize, rng, allocateBatch(batchSize, buffer)),
   );
-  const uniforms = batches.map(() => manager.drawUniforms(256, rng));
+  const uniforms = batches.map(() => algorithm.drawUniforms(batchSize, rng));
   const start = performance.now();
   for (let k = 0; k < rounds; k++) learner.submit(batches[k], uniforms[k]);
   await learner.flush();
   return (performance.now() - start) / rounds;
 }
 
-/** Environment steps per second with random actions from the PRNG. */
-function timeEnvironment(rng: Pcg32): number {
-  const env = new MultiAgentGridEnv();
-  env.reset();
-  const steps = 200_000;
-  const start = performance.now();
-  for (let t = 0; t < steps; t++) {
-    if (env.step([rng.nextInt(4), rng.nextInt(4)]).done) env.reset();
-  }
-  return steps / ((performance.now() - start) / 1000);
+/** The notebook config, its environment's agent shapes and a buffer of random transitions. */
+function updateSetup(seed: number) {
+  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, seed };
+  const env = makeTrainingEnv(config);
+  const shapes = agentShapes(env);
+  const buffer = filledBuffer(env, shapes, new Pcg32(seed));
+  return { config, shapes, buffer };
 }
+
+/** Median ms per update round of the inline and the parallel learner. */
+async function benchUpdates(
+  options: BenchOptions,
+  numbers: Numbers,
+): Promise<{ config: TrainConfig; shapes: AgentShape[]; roundMs: Record<string, number> }> {
+  const { config, shapes, buffer } = updateSetup(options.seed);
+  const rng = new Pcg32(options.seed + 1);
+  const roundMs: Record<string, number> = {};
+  const timing = { rounds: options.rounds, batchSize: config.batchSize, rng };
+  console.log(`\nupdate round (${describeNetworks(config, shapes)}):`);
+  for (const name of ["inline", "parallel"] as const) {
+    const algorithm = createAlgorithm(config, shapes, new Pcg32(options.seed));
+    const learner: Learner = name === "inline"
+      ? new InlineLearner(algorithm)
+      : await ParallelLearner.start(algorithm, config, shapes);
+    const times: number[] = [];
+    try {
+      await timeRounds({ learner, algorithm, buffer }, { ...timing, rounds: 20 }); // warm-up
+      for (let r = 0; r < options.repeats; r++) {
+        times.push(await timeRounds({ learner, algorithm, buffer }, timing));
+      }
+    } finally {
+      await learner.close();
+    }
+    roundMs[name] = numbers[`update_round_ms_${name}`] = median(times);
+    const where = name === "inline" ? "main thread" : `${shapes.length} workers, one per agent`;
+    console.log(
+      `  ${name.padEnd(8)} (${where}): ${median(times).toFixed(2)} ms ` +
+        `(median of ${options.repeats} x ${options.rounds})`,
+    );
+  }
+  return { config, shapes, roundMs };
+}
+
+/** "2 agents, batch 256, actor 6-128-128-4, critic 20-256-256-1". */
+function describeNetworks(config: TrainConfig, shapes: readonly AgentShape[]): string {
+  const { actor, critic } = networkSizes(config, shapes);
+  const actors = [...new Set(actor.map((s) => s.join("-")))].join(", ");
+  return `${config.algo}, ${shapes.length} agents, batch ${config.batchSize}, ` +
+    `actor ${actors}, critic ${critic.join("-")}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. Efficiency: the round's matMuls against plain matMul throughput
+
+/** A product `[m, k] x [k, n]`. */
+type MatMulShape = readonly [m: number, k: number, n: number];
+
+/** Layer widths of each agent's actor and of the (shared-shape) critics of `--algo notebook`. */
+function networkSizes(config: TrainConfig, shapes: readonly AgentShape[]) {
+  const criticInput = shapes.reduce((sum, s) => sum + s.observationSize + s.actionSize, 0);
+  return {
+    actor: shapes.map((s) => [s.observationSize, ...config.actorHidden, s.actionSize]),
+    critic: [criticInput, ...config.criticHidden, 1],
+  };
+}
+
+/** `TfMlp.forwardTrace`: one (fused) `[B, in] x [in, out]` per layer. */
+function forwardMatMuls(sizes: readonly number[], rows: number): MatMulShape[] {
+  return sizes.slice(1).map((out, l) => [rows, sizes[l], out] as const);
+}
+
+/**
+ * `TfMlp.backward`, layer l from the last to the first, with input `[B, in]` and delta
+ * `[B, out]`:
+ * - weight gradient (`transposedProduct`): out = 1 → `[1,B]x[B,in]`; in = 1 → `[1,B]x[B,out]`;
+ *   B·in ≤ B·out + in·out → `[in,B]x[B,out]`; else `[out,B]x[B,in]` (then transposed);
+ * - bias gradient, a row of ones: `[1,B]x[B,out]`;
+ * - input gradient for l > 0 (`productWithTransposed`): out = 1 → `[B,1]x[1,in]`, else
+ *   `[B,out]x[out,in]`.
+ */
+function backwardMatMuls(sizes: readonly number[], rows: number): MatMulShape[] {
+  const products: MatMulShape[] = [];
+  for (let l = sizes.length - 2; l >= 0; l--) {
+    const inputs = sizes[l], out = sizes[l + 1];
+    if (out === 1) products.push([1, rows, inputs]);
+    else if (inputs === 1) products.push([1, rows, out]);
+    else if (rows * inputs <= rows * out + inputs * out) products.push([inputs, rows, out]);
+    else products.push([out, rows, inputs]);
+    products.push([1, rows, out]);
+    if (l > 0) products.push(out === 1 ? [rows, 1, inputs] : [rows, out, inputs]);
+  }
+  return products;
+}
+
+/**
+ * Every matMul of one `NotebookMaddpg.update` round, with multiplicities (key "m,k,n").
+ * With N agents and batch B:
+ * - `beginRound`: target actor j on o'_j, every j (greedy next actions): N actor forwards;
+ * - per agent i, `updateCritic`: `criticTargets` runs target critic i on x' (1 forward),
+ *   `mseGradient` runs critic i's `forwardTrace` and `backward` (1 forward, 1 backward);
+ * - per agent i, `prepareActor`: actor i's `forwardTrace` and `backward`; `actorGradient`:
+ *   actor j forward for every j ≠ i, then critic i forward on the sampled joint action.
+ * So N² actor forwards + N actor backwards, 3N critic forwards + N critic backwards (the
+ * parallel learner also runs every target actor on each worker: N(N−1) more actor forwards).
+ */
+function roundMatMuls(config: TrainConfig, shapes: readonly AgentShape[]) {
+  const rows = config.batchSize, n = shapes.length;
+  const { actor, critic } = networkSizes(config, shapes);
+  const products: MatMulShape[] = [];
+  for (let j = 0; j < n; j++) products.push(...forwardMatMuls(actor[j], rows));
+  for (let i = 0; i < n; i++) {
+    products.push(...forwardMatMuls(critic, rows)); // target critic on x'
+    products.push(...forwardMatMuls(critic, rows), ...backwardMatMuls(critic, rows));
+    products.push(...forwardMatMuls(actor[i], rows), ...backwardMatMuls(actor[i], rows));
+    for (let j = 0; j < n; j++) if (j !== i) products.push(...forwardMatMuls(actor[j], rows));
+    products.push(...forwardMatMuls(critic, rows)); // Q_i of the sampled joint action
+  }
+  const counts = new Map<string, { shape: MatMulShape; count: number }>();
+  for (const shape of products) {
+    const key = shape.join(",");
+    const entry = counts.get(key) ?? { shape, count: 0 };
+    entry.count++;
+    counts.set(key, entry);
+  }
+  return [...counts.values()];
+}
+
+/** Milliseconds per plain `tf.matMul` of `[m,k] x [k,n]` (≥ 50 ms of products timed). */
+function timeMatMul([m, k, n]: MatMulShape): number {
+  const a = tf.randomUniform([m, k]) as tf.Tensor2D, b = tf.randomUniform([k, n]) as tf.Tensor2D;
+  try {
+    for (let w = 0; w < 20; w++) tf.matMul(a, b).dispose(); // warm-up
+    let count = 0, elapsed = 0;
+    const start = performance.now();
+    while (elapsed < 50) {
+      for (let r = 0; r < 10; r++) tf.matMul(a, b).dispose();
+      count += 10;
+      elapsed = performance.now() - start;
+    }
+    return elapsed / count;
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
+const flops = ([m, k, n]: MatMulShape) => 2 * m * k * n;
+const gflops = (shape: MatMulShape, ms: number) => flops(shape) / (ms * 1e6);
+const showGflops = (x: number) => (x >= 1 ? x.toFixed(1) : x.toPrecision(2));
+const showShape = ([m, k, n]: MatMulShape) => `[${m},${k}]x[${k},${n}]`;
+
+/** Each distinct matMul of a round with its median time (ms) and the round's totals. */
+function measureFloor(
+  setup: { config: TrainConfig; shapes: AgentShape[] },
+  repeats: number,
+) {
+  const tensorsBefore = tf.memory().numTensors;
+  const products = roundMatMuls(setup.config, setup.shapes).map((entry) => ({
+    ...entry,
+    ms: median(Array.from({ length: repeats }, () => timeMatMul(entry.shape))),
+  }));
+  return {
+    products,
+    leaked: tf.memory().numTensors - tensorsBefore,
+    count: products.reduce((sum, p) => sum + p.count, 0),
+    flops: products.reduce((sum, p) => sum + p.count * flops(p.shape), 0),
+    floorMs: products.reduce((sum, p) => sum + p.count * p.ms, 0),
+  };
+}
+
+/** Prints the round's FLOPs, the one- and two-core matMul floors and the efficiencies. */
+function benchEfficiency(
+  setup: { config: TrainConfig; shapes: AgentShape[]; roundMs: Record<string, number> },
+  options: { repeats: number; numbers: Numbers },
+): void {
+  const { products, leaked, count, flops: roundFlops, floorMs } = measureFloor(
+    setup,
+    options.repeats,
+  );
+  const efficiency = {
+    inline: floorMs / setup.roundMs.inline,
+    parallel: floorMs / 2 / setup.roundMs.parallel,
+  };
+  Object.assign(options.numbers, {
+    round_matmuls: count,
+    round_gflop: roundFlops / 1e9,
+    floor_ms_1core: floorMs,
+    floor_ms_2cores: floorMs / 2,
+    efficiency_inline: efficiency.inline,
+    efficiency_parallel: efficiency.parallel,
+    matmul_gflops: Object.fromEntries(
+      products.map((p) => [showShape(p.shape), gflops(p.shape, p.ms)]),
+    ),
+  });
+  // The biggest and smallest products, and two of the critic's beside them.
+  const bySize = [...products].sort((a, b) => flops(b.shape) - flops(a.shape));
+  const named = [bySize[0], ...products.filter((p) => SHOWN.has(p.shape.join(","))), bySize.at(-1)!]
+    .filter((p, i, all) => all.indexOf(p) === i);
+  const throughput = named.map((p) =>
+    `${showShape(p.shape)} ${showGflops(gflops(p.shape, p.ms))} GFLOP/s`
+  );
+  console.log(
+    `  matMuls of one round: ${count} products of ${products.length} shapes, ` +
+      `${(roundFlops / 1e9).toFixed(3)} GFLOP`,
+  );
+  console.log(`  plain tf.matMul throughput: ${throughput.join(", ")}`);
+  console.log(
+    `  matMul floor: ${floorMs.toFixed(2)} ms on one core, ${(floorMs / 2).toFixed(2)} ms on two`,
+  );
+  console.log(
+    `  efficiency (floor / round): inline ${pct(efficiency.inline)} (1-core floor), ` +
+      `parallel ${pct(efficiency.parallel)} (2-core floor)`,
+  );
+  if (leaked !== 0) console.log(`  WARNING: ${leaked} tensors left after timing the matMuls`);
+}
+
+/** Shapes whose throughput is printed besides the biggest and the smallest. */
+const SHOWN = new Set(["256,20,256", "256,256,1"]);
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+// ---------------------------------------------------------------------------------------
+// 3. Environments
+
+/** Steps per second of `env` with random actions for about `ms` milliseconds. */
+function envStepsPerSecond(env: ParallelEnv, options: { rng: Pcg32; ms: number }): number {
+  const { rng, ms } = options;
+  env.reset({ seed: 1 });
+  let steps = 0, elapsed = 0;
+  const start = performance.now();
+  while (elapsed < ms) {
+    for (let k = 0; k < 256; k++) {
+      const step = env.step(env.actionSpaces.map((space) => space.sample(rng)));
+      if (episodeOver(step)) env.reset();
+    }
+    steps += 256;
+    elapsed = performance.now() - start;
+  }
+  return steps / (elapsed / 1000);
+}
+
+/** Median steps per second of every built-in environment, discrete and continuous. */
+function benchEnvironments(options: BenchOptions, numbers: Numbers) {
+  const rates: Record<string, { discrete: number; continuous?: number }> = {};
+  const rng = new Pcg32(options.seed);
+  for (const id of envIds()) {
+    const modes = "continuousActions" in envEntry(id).options ? [false, true] : [false];
+    for (const continuous of modes) {
+      const env = makeEnv(id, continuous ? { continuousActions: true } : {});
+      envStepsPerSecond(env, { rng, ms: 100 }); // warm-up
+      const perSecond = median(
+        Array.from({ length: options.repeats }, () => envStepsPerSecond(env, { rng, ms: 500 })),
+      );
+      const mode = continuous ? "continuous" : "discrete";
+      rates[id] = { ...rates[id], [mode]: perSecond };
+      numbers[`env_steps_per_s_${id}_${mode}`] = perSecond;
+    }
+  }
+  return rates;
+}
+
+/** The MPE2 venv's Python, built as `trace.sh` builds it when missing. */
+async function mpe2Python(): Promise<string> {
+  const venv = Deno.env.get("MPE_VENV") || "/tmp/mpe-ref-venv";
+  const python = `${venv}/bin/python`;
+  const check = async () => {
+    try {
+      const args = ["-c", "import numpy, gymnasium, pettingzoo"];
+      return (await new Deno.Command(python, { args, stderr: "null" }).output()).success;
+    } catch {
+      return false; // no such Python
+    }
+  };
+  if (await check()) return python;
+  console.log(`  building the MPE2 venv in ${venv} (about a minute)…`);
+  const traceSh = new URL("../../shared/reference/mpe/trace.sh", import.meta.url).pathname;
+  const build = await new Deno.Command("bash", {
+    args: [traceSh, "--env", "simple_v3", "--steps", "1"],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!build.success || !(await check())) {
+    const tail = new TextDecoder().decode(build.stderr).trim().split("\n").pop();
+    throw new Error(`Could not build the MPE2 venv with ${traceSh}: ${tail}`);
+  }
+  return python;
+}
+
+/** Steps per second with discrete and with continuous actions. */
+interface ModeRates {
+  discrete: number;
+  continuous: number;
+}
+
+/** MPE2's steps per second of `ids` (each mode ~2 s), median over `repeats` runs. */
+async function mpe2Rates(ids: string[], repeats: number): Promise<Record<string, ModeRates>> {
+  const python = await mpe2Python();
+  const script = new URL("./mpe2_speed.py", import.meta.url).pathname;
+  const runs: Record<string, Record<string, number>>[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const result = await new Deno.Command(python, {
+      args: [script, "--seconds", "2", ...ids],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!result.success) {
+      const tail = new TextDecoder().decode(result.stderr).trim().split("\n").pop();
+      throw new Error(`MPE2 speed run failed (${script}): ${tail}`);
+    }
+    runs.push(JSON.parse(new TextDecoder().decode(result.stdout)));
+  }
+  const mode = (id: string, m: string) => median(runs.map((run) => run[id][m]));
+  return Object.fromEntries(
+    ids.map((id) => [id, { discrete: mode(id, "discrete"), continuous: mode(id, "continuous") }]),
+  );
+}
+
+/** "1.23M", "456.7k", "2345": steps per second. */
+function rate(x: number | undefined): string {
+  if (x === undefined) return "-";
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  return x >= 1e4 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0);
+}
+
+/** Prints the environment table, with MPE2 and the ratios when `--reference`. */
+async function envSection(options: BenchOptions, numbers: Numbers): Promise<void> {
+  console.log(`\nenvironment steps/s, random actions (median of ${options.repeats} x 0.5 s):`);
+  const ours = benchEnvironments(options, numbers);
+  const mpeIds = Object.keys(ours).filter((id) => ours[id].continuous !== undefined);
+  const ref = options.reference ? await mpe2Rates(mpeIds, options.repeats) : undefined;
+  const columns = ["env", "ours discrete", "ours continuous"];
+  if (ref) {
+    columns.push("MPE2 discrete", "MPE2 continuous", "ratio d / c", `target ≥${MPE2_TARGET}x`);
+  }
+  const rows = Object.entries(ours).map(([id, r]) => {
+    const row = [id, rate(r.discrete), rate(r.continuous)];
+    if (ref) row.push(...referenceCells({ id, ours: r, mpe2: ref[id] }, numbers));
+    return row;
+  });
+  printTable([columns, ...rows]);
+}
+
+/** MPE2's rates of one environment, the ratios and whether they meet the target. */
+function referenceCells(
+  env: { id: string; ours: { discrete: number; continuous?: number }; mpe2?: ModeRates },
+  numbers: Numbers,
+): string[] {
+  const { id, ours, mpe2 } = env;
+  if (!mpe2 || ours.continuous === undefined) return ["-", "-", "-", "-"];
+  const ratios = {
+    discrete: ours.discrete / mpe2.discrete,
+    continuous: ours.continuous / mpe2.continuous,
+  };
+  for (const mode of ["discrete", "continuous"] as const) {
+    numbers[`mpe2_steps_per_s_${id}_${mode}`] = mpe2[mode];
+    numbers[`ratio_vs_mpe2_${id}_${mode}`] = ratios[mode];
+  }
+  const ok = ratios.discrete >= MPE2_TARGET && ratios.continuous >= MPE2_TARGET;
+  return [
+    rate(mpe2.discrete),
+    rate(mpe2.continuous),
+    `${ratios.discrete.toFixed(0)}x / ${ratios.continuous.toFixed(0)}x`,
+    ok ? "ok" : "MISSED",
+  ];
+}
+
+/** Prints rows as aligned columns (the first column left-aligned, the others right). */
+function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  for (const row of rows) {
+    console.log(
+      "  " + row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .join("  "),
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. The whole notebook run
 
 interface ReferenceRun {
   wall_s: number;
@@ -100,108 +557,79 @@ async function runReference(episodes: number, seed: number): Promise<ReferenceRu
     const tail = new TextDecoder().decode(result.stderr).trim().split("\n").pop();
     throw new Error(`The PyTorch reference failed (${script}): ${tail}`);
   }
-  return JSON.parse(await Deno.readTextFile(out));
+  const run = JSON.parse(await Deno.readTextFile(out));
+  await Deno.remove(out);
+  return run;
 }
 
-/** Parses flags and runs the benchmarks. */
-export async function main(args: string[] = Deno.args): Promise<void> {
-  const { values } = parseFlags(args, {
-    rounds: { type: "string", default: "200" },
-    episodes: { type: "string", default: "200" },
-    repeats: { type: "string", default: "3" },
-    seed: { type: "string", default: "42" },
-    reference: { type: "boolean" },
-    json: { type: "string" },
-    help: { type: "boolean" },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
-  const rounds = integerFlag("--rounds", values.rounds);
-  const episodes = integerFlag("--episodes", values.episodes, true);
-  const repeats = integerFlag("--repeats", values.repeats);
-  const seed = integerFlag("--seed", values.seed, true);
-  await initBackend();
-  const numbers: Record<string, number> = {};
-  const options: MaddpgOptions = { numAgents: 2, observationDim: 6, actionDim: 4 };
-
-  const rng = new Pcg32(seed);
-  const buffer = filledBuffer(rng);
-  for (
-    const [name, makeLearner] of [
-      ["inline", (m: MADDPGAgentManager) => Promise.resolve(new InlineLearner(m))],
-      [
-        "parallel",
-        (m: MADDPGAgentManager) => ParallelLearner.start(m, DEFAULT_TRAIN_CONFIG, options),
-      ],
-    ] as const
-  ) {
-    const manager = new MADDPGAgentManager(options, new Pcg32(seed));
-    const learner: Learner = await makeLearner(manager);
-    await timeRounds(learner, manager, 20, rng, buffer); // warm-up
-    const times: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      times.push(await timeRounds(learner, manager, rounds, rng, buffer));
-    }
-    await learner.close();
-    numbers[`update_round_ms_${name}`] = median(times);
-    console.log(
-      `update round (2 agents, batch 256), ${name} learner: ${
-        median(times).toFixed(2)
-      } ms (median of ${repeats} x ${rounds})`,
-    );
-  }
-  const envRates = Array.from({ length: repeats }, () => timeEnvironment(rng));
-  numbers.env_steps_per_s = median(envRates);
-  console.log(`environment: ${(median(envRates) / 1e6).toFixed(2)} M steps/s (random actions)`);
-
-  if (episodes > 0) {
-    const walls: number[] = [], stepCounts: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const outDir = await Deno.makeTempDir({ prefix: "maddpg-bench-" });
-      const summary = await train({ ...DEFAULT_TRAIN_CONFIG, seed, episodes }, { outDir });
-      await Deno.remove(outDir, { recursive: true });
+/** Times `train` of the default config (threads auto) in a temp dir, `repeats` times. */
+async function benchRun(options: BenchOptions, numbers: Numbers): Promise<void> {
+  const { episodes, seed, repeats } = options;
+  console.log(`\nnotebook run (${episodes} episodes, seed ${seed}, learner threads auto):`);
+  const walls: number[] = [], perStep: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const outDir = await Deno.makeTempDir({ prefix: "maddpg-bench-" });
+    try {
+      const summary = await train({ ...DEFAULT_TRAIN_CONFIG, seed, episodes }, {
+        outDir,
+        threads: "auto",
+      });
       walls.push(summary.wallSeconds);
-      stepCounts.push(summary.totalSteps);
+      perStep.push((summary.wallSeconds * 1000) / summary.totalSteps);
+      numbers.run_steps = summary.totalSteps;
       console.log(
-        `  run ${r + 1}: ${
-          summary.wallSeconds.toFixed(1)
-        } s, ${summary.totalSteps} steps, peak RSS ${summary.peakRssMb.toFixed(0)} MB`,
+        `  run ${r + 1}: ${summary.wallSeconds.toFixed(1)} s, ${summary.totalSteps} steps, ` +
+          `peak RSS ${summary.peakRssMb.toFixed(0)} MB`,
       );
-    }
-    numbers.run_wall_s = median(walls);
-    numbers.run_steps = stepCounts[0];
-    numbers.run_ms_per_step = median(walls.map((w, i) => (w * 1000) / stepCounts[i]));
-    console.log(
-      `notebook run (${episodes} episodes, seed ${seed}): ${median(walls).toFixed(1)} s wall, ${
-        numbers.run_ms_per_step.toFixed(2)
-      } ms/step (median of ${repeats})`,
-    );
-    if (values.reference) {
-      const refWalls: number[] = [], refPerStep: number[] = [];
-      for (let r = 0; r < repeats; r++) {
-        const ref = await runReference(episodes, seed);
-        refWalls.push(ref.wall_s);
-        refPerStep.push((ref.wall_s * 1000) / ref.total_steps);
-        console.log(`  PyTorch run ${r + 1}: ${ref.wall_s.toFixed(1)} s, ${ref.total_steps} steps`);
-      }
-      numbers.reference_wall_s = median(refWalls);
-      numbers.reference_ms_per_step = median(refPerStep);
-      console.log(
-        `PyTorch notebook (${episodes} episodes, seed ${seed}): ${
-          median(refWalls).toFixed(1)
-        } s wall, ${median(refPerStep).toFixed(2)} ms/step`,
-      );
-      console.log(
-        `ratio ours / PyTorch: wall ${
-          (numbers.run_wall_s / numbers.reference_wall_s).toFixed(2)
-        }, per step ${(numbers.run_ms_per_step / numbers.reference_ms_per_step).toFixed(2)}`,
-      );
+    } finally {
+      await Deno.remove(outDir, { recursive: true });
     }
   }
-  if (typeof values.json === "string") {
-    await Deno.writeTextFile(values.json, JSON.stringify(numbers, null, 2) + "\n");
+  numbers.run_wall_s = median(walls);
+  numbers.run_ms_per_step = median(perStep);
+  console.log(
+    `  ours: ${median(walls).toFixed(1)} s wall, ${median(perStep).toFixed(2)} ms/step ` +
+      `(median of ${repeats})`,
+  );
+  if (options.reference) await benchReference(options, numbers);
+}
+
+/** The PyTorch notebook's run beside ours, and the ratios. */
+async function benchReference(options: BenchOptions, numbers: Numbers): Promise<void> {
+  const refWalls: number[] = [], refPerStep: number[] = [];
+  for (let r = 0; r < options.repeats; r++) {
+    const ref = await runReference(options.episodes, options.seed);
+    refWalls.push(ref.wall_s);
+    refPerStep.push((ref.wall_s * 1000) / ref.total_steps);
+    console.log(`  PyTorch run ${r + 1}: ${ref.wall_s.toFixed(1)} s, ${ref.total_steps} steps`);
+  }
+  numbers.reference_wall_s = median(refWalls);
+  numbers.reference_ms_per_step = median(refPerStep);
+  const wall = (numbers.run_wall_s as number) / numbers.reference_wall_s;
+  const step = (numbers.run_ms_per_step as number) / numbers.reference_ms_per_step;
+  console.log(
+    `  PyTorch: ${median(refWalls).toFixed(1)} s wall, ${median(refPerStep).toFixed(2)} ms/step`,
+  );
+  console.log(`  ratio ours / PyTorch: wall ${wall.toFixed(2)}, per step ${step.toFixed(2)}`);
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** Parses flags and runs the chosen sections. */
+export async function main(args: string[] = Deno.args): Promise<void> {
+  const options = parseBenchArgs(args);
+  if (!options) return;
+  await initBackend();
+  const numbers: Numbers = {};
+  await printMachine(numbers);
+  if (options.only.has("update")) {
+    const setup = await benchUpdates(options, numbers);
+    benchEfficiency(setup, { repeats: options.repeats, numbers });
+  }
+  if (options.only.has("env")) await envSection(options, numbers);
+  if (options.only.has("run") && options.episodes > 0) await benchRun(options, numbers);
+  if (options.json !== undefined) {
+    await Deno.writeTextFile(options.json, JSON.stringify(numbers, null, 2) + "\n");
   }
 }
 

@@ -2,45 +2,54 @@
 /**
  * `deno task evaluate --run results/<run> [--episodes 5] [--policy greedy|sample]`:
  * loads a run's actors and runs decentralized test episodes (each actor sees only its own
- * observation); writes `eval.json` into the run directory.
+ * observation) in the run's environment; writes `eval.json` into the run directory.
  *
  * @module
  */
+import type { ActionMode } from "../lib/agent/policy.ts";
 import { integerFlag, parseFlags } from "../lib/cli.ts";
-import type { ActionMode } from "../lib/agent/maddpg.ts";
 import { loadMlp } from "../lib/checkpoint.ts";
 import { configFromRecord } from "../lib/config.ts";
-import { MultiAgentGridEnv } from "../lib/env/grid_world.ts";
+import type { TrainConfig } from "../lib/config.ts";
+import type { ParallelEnv } from "../lib/env/parallel_env.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/files.ts";
+import type { Mlp } from "../lib/nn/mlp.ts";
 import { Pcg32 } from "../lib/rng.ts";
-import { runTestEpisodes } from "../lib/trainer.ts";
-import type { TestResult } from "../lib/trainer.ts";
+import { agentShapes, makeTrainingEnv } from "../lib/train/run.ts";
+import { runEpisodes } from "../lib/trainer.ts";
+import type { EpisodeOptions, TestResult } from "../lib/trainer.ts";
 
 const HELP = `Usage: deno task evaluate --run results/<run> [flags]
 
-Runs a trained run's actors, decentralized, and writes <run>/eval.json.
+Runs a trained run's actors, decentralized, in the run's environment, and writes
+<run>/eval.json.
 
   --run DIR          run directory written by train (required)
   --episodes N       test episodes [5]
   --policy P         greedy (argmax, default) or sample (the notebook's test)
-  --seed N           seed of the sampling policy [the run's seed]
+  --seed N           seed of the sampling policy and of the environment's first reset
+                     [the run's seed]
   --max-steps N      step limit per episode [the run's max-steps]
   --help             this text`;
 
 /** Contents of `eval.json`. */
 export interface EvalRecord extends TestResult {
-  /** Seed of the sampling generator. */
+  /** Seed of the sampling generator and of the environment. */
   seed: number;
   /** Step limit per episode. */
   maxSteps: number;
 }
 
-/** Evaluates `runDir`'s actors. */
-export async function evaluate(
-  runDir: string,
-  options: { episodes: number; policy: ActionMode; seed?: number; maxSteps?: number },
-): Promise<EvalRecord> {
+/** A trained run: its config, a fresh environment, and its actors. */
+export interface LoadedRun {
+  config: TrainConfig;
+  env: ParallelEnv;
+  actors: Mlp[];
+}
+
+/** Loads `runDir`'s config and actors; every problem is one line naming the file. */
+export async function loadRun(runDir: string): Promise<LoadedRun> {
   const configPath = `${runDir}/config.json`;
   let text: string;
   try {
@@ -55,29 +64,37 @@ export async function evaluate(
     throw new UsageError(`${configPath} is not valid JSON`);
   }
   const config = configFromRecord(record.config, configPath);
-  const env = new MultiAgentGridEnv({ size: config.gridSize, numAgents: 2 });
+  const env = makeTrainingEnv(config);
   const actors = [];
-  for (let i = 0; i < env.numAgents; i++) {
-    actors.push(
-      await loadMlp(`${runDir}/checkpoint/agent_${i}/actor`, [
-        env.observationDim,
-        128,
-        128,
-        env.actionDim,
-      ]),
-    );
+  for (const [i, shape] of agentShapes(env).entries()) {
+    const sizes = [shape.observationSize, ...config.actorHidden, shape.actionSize];
+    actors.push(await loadMlp(`${runDir}/checkpoint/agent_${i}/actor`, sizes));
   }
+  return { config, env, actors };
+}
+
+/** Evaluates `runDir`'s actors. */
+export async function evaluate(
+  runDir: string,
+  options: Pick<EpisodeOptions, "episodes" | "policy" | "onScene"> & {
+    seed?: number;
+    maxSteps?: number;
+  },
+): Promise<EvalRecord> {
+  const { config, env, actors } = await loadRun(runDir);
   const seed = options.seed ?? config.seed;
   const maxSteps = options.maxSteps ?? config.maxSteps;
-  const result = runTestEpisodes(
-    actors,
-    env,
-    options.policy,
-    options.episodes,
-    maxSteps,
-    new Pcg32(seed),
-  );
+  const result = runEpisodes({ ...options, actors, env, maxSteps, rng: new Pcg32(seed), seed });
   return { ...result, seed, maxSteps };
+}
+
+/** `--policy`: greedy or sample. */
+export function parsePolicy(raw: unknown): ActionMode {
+  const policy = (raw ?? "greedy") as string;
+  if (policy !== "greedy" && policy !== "sample") {
+    throw new UsageError(`--policy must be greedy or sample, got ${JSON.stringify(policy)}`);
+  }
+  return policy;
 }
 
 /** Parses flags, evaluates, prints, writes `eval.json`. */
@@ -96,10 +113,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   }
   const runDir = values.run as string | undefined;
   if (!runDir) throw new UsageError("--run DIR is required (a directory written by train)");
-  const policy = (values.policy ?? "greedy") as string;
-  if (policy !== "greedy" && policy !== "sample") {
-    throw new UsageError(`--policy must be greedy or sample, got ${JSON.stringify(policy)}`);
-  }
+  const policy = parsePolicy(values.policy);
   const episodes = integerFlag("--episodes", values.episodes ?? "5");
   const seed = values.seed === undefined ? undefined : integerFlag("--seed", values.seed, true);
   const maxSteps = values["max-steps"] === undefined

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { mean, sampleStd } from "../lib/stats.ts";
 import { parseFlags } from "../lib/cli.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
 import { exists, writeFileAtomic } from "../lib/files.ts";
@@ -188,12 +189,76 @@ export function summaryCsv(rows: { seed: number; summary: SeedSummary }[]): stri
     lines.push([seed, ...fields.map((f) => summary[f])].join(","));
   }
   const columns = fields.map((f) => rows.map((r) => r.summary[f]));
-  const mean = columns.map((c) => c.reduce((a, b) => a + b, 0) / c.length);
-  const std = columns.map((c, k) =>
-    c.length > 1 ? Math.sqrt(c.reduce((a, b) => a + (b - mean[k]) ** 2, 0) / (c.length - 1)) : 0
+  lines.push(
+    ["mean", ...columns.map(mean)].join(","),
+    ["std", ...columns.map(sampleStd)].join(","),
   );
-  lines.push(["mean", ...mean].join(","), ["std", ...std].join(","));
   return lines.join("\n") + "\n";
+}
+
+/** `--compare A B …`: the runs' moving-average rewards in one chart (read first, then written). */
+async function plotCompare(
+  dirs: readonly string[],
+  options: { out: string; reference?: ReferenceRun },
+): Promise<void> {
+  const runs = await Promise.all(dirs.map(async (dir) => {
+    const target = await readTarget(dir);
+    if (target.kind !== "run") throw new UsageError(`--compare ${dir} is an experiment, not a run`);
+    return target;
+  }));
+  const names = runs.map((run) => run.name);
+  const curves = runs.map((run, k) =>
+    movingAverageCurve(
+      names.indexOf(run.name) === k ? run.name : `${run.name} (${k + 1})`,
+      run.metrics.values.reward,
+    )
+  );
+  if (options.reference) curves.push(referenceCurve(options.reference, "reward"));
+  await Deno.mkdir(options.out, { recursive: true });
+  await writeChart(
+    `${options.out}/compare_reward`,
+    lineChart({
+      title: "Episode reward, 50-episode moving average",
+      yTitle: "Total reward per episode",
+      curves,
+    }),
+  );
+  console.log(`wrote ${options.out}/compare_reward.{vl.json,svg,png}`);
+}
+
+type ExperimentTarget = Extract<Target, { kind: "experiment" }>;
+
+/** Each seed's summary row of an experiment (read before anything is written). */
+function experimentRows(target: ExperimentTarget) {
+  return Promise.all(
+    target.seeds.map(async (s) => ({ seed: s.seed, summary: await seedSummary(s.dir, s.metrics) })),
+  );
+}
+
+/** A multi-seed experiment: each seed's charts, the band over seeds, `summary.csv`. */
+async function plotExperiment(
+  target: ExperimentTarget,
+  options: { rows: Parameters<typeof summaryCsv>[0]; reference?: ReferenceRun },
+): Promise<void> {
+  const { rows, reference } = options;
+  for (const seed of target.seeds) {
+    await plotRun(seed.dir, `${target.name} seed ${seed.seed}`, seed.metrics, reference);
+  }
+  await Deno.mkdir(`${target.dir}/charts`, { recursive: true });
+  await writeChart(
+    `${target.dir}/charts/reward_band`,
+    bandChart({
+      title: `${target.name}: episode reward over ${target.seeds.length} seeds (${
+        target.seeds.map((s) => s.seed).join(", ")
+      })`,
+      seedCurves: target.seeds.map((s) => s.metrics.values.reward),
+      reference: reference ? referenceCurve(reference, "reward") : undefined,
+    }),
+  );
+  await writeFileAtomic(`${target.dir}/summary.csv`, summaryCsv(rows));
+  console.log(
+    `wrote ${target.dir}/charts/reward_band.*, ${target.dir}/summary.csv and each seed's charts`,
+  );
 }
 
 /** Parses flags and writes the charts. */
@@ -220,77 +285,23 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const reference = referencePaths.length > 0
     ? meanReference(await Promise.all(referencePaths.map(readReference)))
     : undefined;
-
   if (compare.length > 0) {
-    // Read everything first: a bad input writes nothing.
-    const runs = await Promise.all(compare.map(async (dir) => {
-      const target = await readTarget(dir);
-      if (target.kind !== "run") {
-        throw new UsageError(`--compare ${dir} is an experiment, not a run`);
-      }
-      return target;
-    }));
-    const names = runs.map((run) => run.name);
-    const curves = runs.map((run, k) =>
-      movingAverageCurve(
-        names.indexOf(run.name) === k ? run.name : `${run.name} (${k + 1})`,
-        run.metrics.values.reward,
-      )
-    );
-    if (reference) curves.push(referenceCurve(reference, "reward"));
-    const out = values.out as string;
-    await Deno.mkdir(out, { recursive: true });
-    await writeChart(
-      `${out}/compare_reward`,
-      lineChart({
-        title: "Episode reward, 50-episode moving average",
-        yTitle: "Total reward per episode",
-        curves,
-      }),
-    );
-    console.log(`wrote ${out}/compare_reward.{vl.json,svg,png}`);
-    return;
+    return await plotCompare(compare, { out: values.out as string, reference });
   }
-
   const dirs = (values.run as string[] | undefined) ?? await discover("results");
   if (dirs.length === 0) throw new UsageError("No runs found under results/; pass --run DIR");
+  // Read everything first: a bad input writes nothing.
   const targets = await Promise.all(dirs.map(readTarget));
-  const experiments = await Promise.all(
-    targets.map(async (t) =>
-      t.kind === "experiment"
-        ? await Promise.all(
-          t.seeds.map(async (s) => ({
-            seed: s.seed,
-            summary: await seedSummary(s.dir, s.metrics),
-          })),
-        )
-        : undefined
-    ),
+  const rows = await Promise.all(
+    targets.map((t) => (t.kind === "experiment" ? experimentRows(t) : undefined)),
   );
   for (const [k, target] of targets.entries()) {
-    if (target.kind === "run") {
-      await plotRun(target.dir, target.name, target.metrics, reference);
-      console.log(`wrote ${target.dir}/charts/`);
+    if (target.kind === "experiment") {
+      await plotExperiment(target, { rows: rows[k]!, reference });
       continue;
     }
-    for (const seed of target.seeds) {
-      await plotRun(seed.dir, `${target.name} seed ${seed.seed}`, seed.metrics, reference);
-    }
-    await Deno.mkdir(`${target.dir}/charts`, { recursive: true });
-    await writeChart(
-      `${target.dir}/charts/reward_band`,
-      bandChart({
-        title: `${target.name}: episode reward over ${target.seeds.length} seeds (${
-          target.seeds.map((s) => s.seed).join(", ")
-        })`,
-        seedCurves: target.seeds.map((s) => s.metrics.values.reward),
-        reference: reference ? referenceCurve(reference, "reward") : undefined,
-      }),
-    );
-    await writeFileAtomic(`${target.dir}/summary.csv`, summaryCsv(experiments[k]!));
-    console.log(
-      `wrote ${target.dir}/charts/reward_band.*, ${target.dir}/summary.csv and each seed's charts`,
-    );
+    await plotRun(target.dir, target.name, target.metrics, reference);
+    console.log(`wrote ${target.dir}/charts/`);
   }
 }
 

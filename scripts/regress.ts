@@ -3,23 +3,50 @@
  * `deno task regress [--seeds 0-4] [--workers N]`: the slow statistical regression check.
  * Trains the notebook config (200 episodes) on K seeds and checks that the mean over seeds of
  * the final-50-episode mean reward stays inside the committed band
- * (`results/baselines/regress.json`). Prints a table; exits 1 on a regression.
+ * derived from the PyTorch notebook's own runs (`results/baselines/regress.json`). Prints a
+ * table; exits 1 on a regression.
  *
  * @module
  */
 import { integerFlag, parseFlags } from "../lib/cli.ts";
-import { CONFIG_FIELDS, DEFAULT_TRAIN_CONFIG, kebab, parseSeeds } from "../lib/config.ts";
+import { configArgs, DEFAULT_TRAIN_CONFIG, parseSeeds } from "../lib/config.ts";
+import { readReference } from "../lib/plot/reference.ts";
+import { mean, sampleStd } from "../lib/stats.ts";
 import { runMain } from "../lib/errors.ts";
 import { runSeeds } from "../lib/sweep.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
 
-/** The committed band. */
-interface Band {
+/** The committed band's definition. */
+interface BandSpec {
   seeds: number[];
   episodes: number;
-  low: number;
-  high: number;
+  /** PyTorch reference runs, relative to `results/baselines/`. */
+  references: string[];
   note: string;
+}
+
+/**
+ * The band of the mean over `k` seeds: the references' mean final-50 reward ± 3 · their
+ * sample std · √(1/k + 1/m) (a two-sample check that both come from one distribution).
+ */
+export function referenceBand(
+  referenceFinals: readonly number[],
+  k: number,
+): { low: number; high: number; center: number } {
+  const center = mean(referenceFinals);
+  const half = 3 * sampleStd(referenceFinals) * Math.sqrt(1 / k + 1 / referenceFinals.length);
+  return { low: center - half, high: center + half, center };
+}
+
+async function referenceFinals(spec: BandSpec): Promise<number[]> {
+  const finals: number[] = [];
+  for (const file of spec.references) {
+    const run = await readReference(
+      new URL(`../results/baselines/${file}`, import.meta.url).pathname,
+    );
+    finals.push(mean(run.reward.slice(-50)));
+  }
+  return finals;
 }
 
 /** Parses flags, trains the seeds, prints the table, checks the band. */
@@ -33,24 +60,24 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   if (values.help) {
     console.log(
       "Usage: deno task regress [--seeds 0-4] [--workers N] [--out results/regress]\n" +
-        "Trains the notebook config on each seed (200 episodes) and checks the band in\n" +
+        "Trains the notebook config on each seed (200 episodes) and checks that the mean\n" +
+        "final-50 reward lies in the band of the PyTorch reference runs listed in\n" +
         "results/baselines/regress.json. Exit code 1 on a regression.",
     );
     return;
   }
-  const bandPath = new URL("../results/baselines/regress.json", import.meta.url).pathname;
-  const band: Band = JSON.parse(await Deno.readTextFile(bandPath));
-  const seeds = values.seeds ? parseSeeds(values.seeds as string) : band.seeds;
+  const specPath = new URL("../results/baselines/regress.json", import.meta.url).pathname;
+  const spec: BandSpec = JSON.parse(await Deno.readTextFile(specPath));
+  const seeds = values.seeds ? parseSeeds(values.seeds as string) : spec.seeds;
   const workers = values.workers === undefined
     ? navigator.hardwareConcurrency
     : integerFlag("--workers", values.workers);
-  const config = { ...DEFAULT_TRAIN_CONFIG, episodes: band.episodes };
-  const configArgs = CONFIG_FIELDS.filter((f) => f !== "seed").flatMap((
-    f,
-  ) => [`--${kebab(f)}`, String(config[f])]);
+  const references = await referenceFinals(spec);
+  const band = referenceBand(references, seeds.length);
+  const config = { ...DEFAULT_TRAIN_CONFIG, episodes: spec.episodes };
   const out = values.out as string;
-  console.log(`Training seeds ${seeds.join(", ")} (${band.episodes} episodes each) into ${out}/ …`);
-  const runs = await runSeeds(seeds, out, configArgs, workers);
+  console.log(`Training seeds ${seeds.join(", ")} (${spec.episodes} episodes each) into ${out}/ …`);
+  const runs = await runSeeds({ seeds, dir: out, args: configArgs(config, ["seed"]), workers });
   const failed = runs.find((run) => run.code !== 0);
   if (failed) throw new Error(`seed ${failed.seed} failed: ${failed.error}`);
   const finals: number[] = [];
@@ -64,10 +91,12 @@ export async function main(args: string[] = Deno.args): Promise<void> {
       } | ${summary.test.greedy.averageReward.toFixed(2)} | ${summary.wallSeconds.toFixed(1)}`,
     );
   }
-  const mean = finals.reduce((a, b) => a + b, 0) / finals.length;
-  const pass = mean >= band.low && mean <= band.high;
+  const ours = mean(finals);
+  const pass = ours >= band.low && ours <= band.high;
   console.log(
-    `mean final-50 reward ${mean.toFixed(2)}; band [${band.low}, ${band.high}]: ${
+    `mean final-50 reward ${ours.toFixed(2)}; PyTorch reference ${
+      band.center.toFixed(2)
+    } over ${references.length} runs; band [${band.low.toFixed(2)}, ${band.high.toFixed(2)}]: ${
       pass ? "PASS" : "FAIL"
     }`,
   );

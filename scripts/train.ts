@@ -4,36 +4,27 @@
  *
  * @module
  */
-import { CONFIG_FIELDS, kebab, parseTrainArgs, resolveConfig, trainHelp } from "../lib/config.ts";
-import type { TrainConfig } from "../lib/config.ts";
+import { configArgs, parseTrainArgs, resolveConfig, trainHelp } from "../lib/config.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
 import { resolveExperimentDir, runSeeds } from "../lib/sweep.ts";
 import { Interrupted, resolveRunDir, train } from "../lib/trainer.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
 
-/** Flags that reproduce `config` in a child run (all but the seed). */
-function configArgs(config: TrainConfig): string[] {
-  return CONFIG_FIELDS.filter((field) => field !== "seed").flatMap((field) => [
-    `--${kebab(field)}`,
-    String(config[field]),
-  ]);
-}
-
 /** `--seeds`: one run per seed in separate processes, then a table of their results. */
 async function trainSeeds(flags: ReturnType<typeof parseTrainArgs>): Promise<void> {
   const seeds = flags.seeds!;
-  const dir = await resolveExperimentDir(flags.config, seeds, flags.out, flags.force);
+  const dir = await resolveExperimentDir(flags.config, seeds, flags);
   const log = flags.quiet ? () => {} : (line: string) => console.log(line);
   log(`Config: ${JSON.stringify({ ...flags.config, seed: undefined })}`);
   log(`Training seeds ${seeds.join(", ")} into ${dir}/seed_<n>/, ${flags.workers} at a time`);
-  const runs = await runSeeds(
+  const runs = await runSeeds({
     seeds,
     dir,
-    configArgs(flags.config),
-    flags.workers,
-    (run) =>
+    args: [...configArgs(flags.config, ["seed"]), "--threads", String(flags.threads)],
+    workers: flags.workers,
+    onDone: (run) =>
       log(run.code === 0 ? `  seed ${run.seed}: done` : `  seed ${run.seed}: failed: ${run.error}`),
-  );
+  });
   log("seed | final-50 reward | sampled test | greedy test | greedy success | wall s");
   for (const run of runs) {
     if (run.code !== 0) continue;
@@ -72,7 +63,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   if (flags.resume !== undefined && flags.out !== undefined) {
     throw new UsageError("--resume continues in its own directory: drop --out");
   }
-  const outDir = flags.resume ?? await resolveRunDir(flags.config, flags.out, flags.force);
+  const outDir = flags.resume ?? await resolveRunDir(flags.config, flags);
   const log = flags.quiet ? () => {} : (line: string) => console.log(line);
   const terminal = !flags.quiet && Deno.stderr.isTerminal();
   const encoder = new TextEncoder();
@@ -100,6 +91,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
       status,
       resume: flags.resume !== undefined,
       shouldStop: () => stop,
+      threads: flags.threads,
     });
   } catch (error) {
     if (error instanceof Interrupted) {

@@ -1,6 +1,7 @@
 /**
- * An independent float64 reference for tests: an MLP forward pass written from scratch,
- * and central finite differences.
+ * An independent float64 reference for tests, written from scratch and importing nothing
+ * from lib/: an MLP forward pass, central finite differences, categorical and Gumbel-Softmax
+ * sampling, gradient clipping and an Adam step.
  */
 
 /** Forward pass of a ReLU MLP in float64; params in the tfjs Layers flat layout. */
@@ -66,4 +67,78 @@ export function assertAllClose(
 export function logSoftmax(z: readonly number[], k: number): number {
   const max = Math.max(...z);
   return z[k] - max - Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
+}
+
+/** softmax(z) in float64 through log-sum-exp: exp(z_k − logΣexp z). */
+export function softmax64(z: ArrayLike<number>): number[] {
+  const values = Array.from(z);
+  const max = Math.max(...values);
+  const logTotal = max + Math.log(values.reduce((s, v) => s + Math.exp(v - max), 0));
+  return values.map((v) => Math.exp(v - logTotal));
+}
+
+/**
+ * A draw from softmax(logits) given u uniform in [0, 1), computed another way than
+ * `sampleCategorical`: the float64 probabilities are accumulated into a CDF, and the action
+ * is the number of CDF values (all but the last, which is 1) at or below u.
+ */
+export function referenceCategorical(logits: ArrayLike<number>, u: number): number {
+  const p = softmax64(logits);
+  let cdf = 0, below = 0;
+  for (let k = 0; k + 1 < p.length; k++) {
+    cdf += p[k];
+    if (cdf <= u) below++;
+  }
+  return below;
+}
+
+/**
+ * Gumbel-Softmax of one row in float64, computed another way than `gumbelSoftmax`: with
+ * E_k = −log u_k (an Exp(1) draw) the Gumbel noise is −log E_k, so
+ * y_k ∝ exp(z_k / T) · E_k^(−1/T). Returns the soft sample and the hard one-hot of its
+ * argmax (the first on ties).
+ */
+export function referenceGumbelSoftmax(
+  logits: ArrayLike<number>,
+  uniforms: ArrayLike<number>,
+  temperature: number,
+): { soft: number[]; hard: number[] } {
+  const scores = Array.from(
+    logits,
+    (z, k) => z / temperature - Math.log(-Math.log(uniforms[k])) / temperature,
+  );
+  const soft = softmax64(scores);
+  const best = scores.indexOf(Math.max(...scores));
+  return { soft, hard: soft.map((_, k) => (k === best ? 1 : 0)) };
+}
+
+/** torch.nn.utils.clip_grad_norm_ in float64: scales by max/(‖g‖ + 1e-6) when that is < 1. */
+export function clipGradNorm64(grads: ArrayLike<number>, maxNorm: number): number[] {
+  const norm = Math.hypot(...Array.from(grads));
+  const scale = Math.min(1, maxNorm / (norm + 1e-6));
+  return Array.from(grads, (g) => g * scale);
+}
+
+/**
+ * One Adam step in float64 (Kingma & Ba, Algorithm 1, with PyTorch's ε outside the bias-
+ * corrected root): updates `m`, `v` in place and returns the new parameters. `step` is the
+ * step number after this one (1 for the first).
+ */
+export function adamStep64(
+  params: ArrayLike<number>,
+  grads: ArrayLike<number>,
+  m: number[],
+  v: number[],
+  step: number,
+  lr: number,
+  beta1 = 0.9,
+  beta2 = 0.999,
+  epsilon = 1e-8,
+): number[] {
+  return Array.from(params, (p, k) => {
+    m[k] = beta1 * m[k] + (1 - beta1) * grads[k];
+    v[k] = beta2 * v[k] + (1 - beta2) * grads[k] * grads[k];
+    const mHat = m[k] / (1 - beta1 ** step), vHat = v[k] / (1 - beta2 ** step);
+    return p - lr * mHat / (Math.sqrt(vHat) + epsilon);
+  });
 }

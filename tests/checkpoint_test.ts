@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { selectActions } from "../lib/agent/maddpg.ts";
+import { selectActions } from "../lib/agent/policy.ts";
 import { initBackend } from "../lib/backend.ts";
 import { loadMlp, saveMlp } from "../lib/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";

@@ -4,6 +4,7 @@ import { initBackend } from "../lib/backend.ts";
 import { Adam, clipGradNorm } from "../lib/nn/adam.ts";
 import { Mlp, softUpdate } from "../lib/nn/mlp.ts";
 import { TfMlp } from "../lib/nn/tf_mlp.ts";
+import { loadMlp, saveMlp } from "../lib/checkpoint.ts";
 import { Pcg32 } from "../lib/rng.ts";
 import { assertAllClose, finiteDifferences, forward64 } from "./_reference.ts";
 
@@ -120,4 +121,96 @@ Deno.test("softUpdate() moves the target by tau towards the source", () => {
   assertAllClose(target.params, [0.25 * 3 + 0.75 * 1, 0.25 * -2 + 0.75 * 2], 1e-7, 0);
   assert.ok(target.version > before);
   assert.throws(() => softUpdate(target, new Mlp([2, 1]), 0.1), /Soft update between networks/);
+});
+
+/** A float64 forward pass with any activations, written independently of lib/nn. */
+function forwardActivated(
+  sizes: readonly number[],
+  activations: readonly string[],
+  params: ArrayLike<number>,
+  input: ArrayLike<number>,
+): number[] {
+  const f: Record<string, (x: number) => number> = {
+    relu: (x) => (x > 0 ? x : 0),
+    tanh: Math.tanh,
+    sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+    linear: (x) => x,
+  };
+  let x = Array.from(input), offset = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const n = sizes[l], m = sizes[l + 1];
+    x = Array.from({ length: m }, (_, j) => {
+      let sum = params[offset + n * m + j];
+      for (let i = 0; i < n; i++) sum += x[i] * params[offset + i * m + j];
+      return f[activations[l]](sum);
+    });
+    offset += n * m + m;
+  }
+  return x;
+}
+
+for (const hidden of ["relu", "tanh", "sigmoid", "linear"] as const) {
+  for (const output of ["linear", "tanh", "sigmoid"] as const) {
+    Deno.test(`TfMlp backward and inputGradient match finite differences (${hidden} hidden, ${output} out)`, () => {
+      const sizes = [4, 6, 5, 3], activations = [hidden, hidden, output];
+      const net = Mlp.init(sizes, new Pcg32(7), { activations });
+      const rng = new Pcg32(8), rows = 5;
+      const input = Float32Array.from({ length: rows * 4 }, () => rng.uniform(-1, 1));
+      const weights = Float32Array.from({ length: rows * 3 }, () => rng.uniform(-1, 1));
+      const loss = (params: ArrayLike<number>, x: ArrayLike<number>) => {
+        let total = 0;
+        for (let b = 0; b < rows; b++) {
+          const out = forwardActivated(
+            sizes,
+            activations,
+            params,
+            Array.from(x).slice(b * 4, b * 4 + 4),
+          );
+          for (let k = 0; k < 3; k++) total += weights[b * 3 + k] * out[k];
+        }
+        return total;
+      };
+      assertAllClose(
+        net.forward(input.subarray(0, 4)),
+        forwardActivated(sizes, activations, net.params, input.subarray(0, 4)),
+        1e-6,
+        1e-6,
+      );
+      const tfNet = new TfMlp(net);
+      const x = tf.tensor2d(input, [rows, 4]);
+      const trace = tfNet.forwardTrace(x);
+      const dOut = tf.tensor2d(weights, [rows, 3]);
+      const grads = new Float32Array(net.size);
+      tfNet.backward(trace, dOut, grads);
+      const inputGrad = tfNet.inputGradient(trace, dOut);
+      const inputGradValues = inputGrad.dataSync().slice();
+      tf.dispose([...trace, dOut, inputGrad]);
+      tfNet.dispose();
+      assertAllClose(grads, finiteDifferences((p) => loss(p, input), net.params), 1e-3, 1e-4);
+      assertAllClose(
+        inputGradValues,
+        finiteDifferences((x) => loss(net.params, x), input),
+        1e-3,
+        1e-4,
+      );
+    });
+  }
+}
+
+Deno.test("saveMlp() records activations in model.json and loadMlp() reads them back", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const net = Mlp.init([3, 8, 2], new Pcg32(9), { activations: ["tanh", "sigmoid"] });
+    await saveMlp(net, dir);
+    const topology = JSON.parse(await Deno.readTextFile(`${dir}/model.json`)).modelTopology;
+    assert.deepEqual(
+      topology.config.layers.map((l: { config: { activation: string } }) => l.config.activation),
+      ["tanh", "sigmoid"],
+    );
+    const loaded = await loadMlp(dir, [3, 8, 2]);
+    assert.deepEqual(loaded.activations, ["tanh", "sigmoid"]);
+    assert.deepEqual(loaded.forward([0.1, -0.2, 0.3]), net.forward([0.1, -0.2, 0.3]));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

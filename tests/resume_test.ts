@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { Pcg32 } from "../lib/rng.ts";
-import { assertUsageError, ROOT, runScript, scriptCommand, snapshot } from "./_run.ts";
+import { findState, loadState, stateDir } from "../lib/run_state.ts";
+import { assertUsageError, ROOT, scriptCommand, snapshot } from "./_run.ts";
 import type { Run } from "./_run.ts";
 
 const SMALL = [
@@ -23,12 +24,93 @@ const SMALL = [
 ];
 const work = await Deno.makeTempDir({ prefix: "maddpg-resume-" });
 
+/** Longest a child process may run, in milliseconds: past it the test fails. */
+const RUN_MS = 300_000;
+/** Longest wait for a running child to reach a given point, in milliseconds. */
+const WAIT_MS = 120_000;
+
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 function command(args: string[], env: Record<string, string> = {}): Deno.Command {
   return scriptCommand("train", args, work, env);
 }
 
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return runScript("train", args, work, env);
+/** A child process (stdout and stderr piped) and its output, collected as it runs. */
+interface Child {
+  process: Deno.ChildProcess;
+  output: Promise<Deno.CommandOutput>;
+  /** Whether it has ended. */
+  done: boolean;
+}
+
+function track(process: Deno.ChildProcess): Child {
+  const child: Child = { process, output: process.output(), done: false };
+  const ended = () => {
+    child.done = true;
+  };
+  child.output.then(ended, ended);
+  return child;
+}
+
+/** Kills `child` with SIGKILL (when still running) and fails with `message` and its stderr. */
+async function fail(child: Child, message: string): Promise<never> {
+  try {
+    child.process.kill("SIGKILL");
+  } catch {
+    // Already ended.
+  }
+  const { stderr } = await child.output;
+  throw new Error(`${message}; the child's stderr:\n${decode(stderr)}`);
+}
+
+/**
+ * Polls `ready` until it holds (true) or `child` ends (false); fails the test with the
+ * child's stderr, after killing it, if neither happens within `ms`.
+ */
+async function waitUntil(
+  child: Child,
+  ready: () => boolean | Promise<boolean>,
+  what: string,
+  ms = WAIT_MS,
+): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    if (await ready()) return true;
+    if (child.done) return false;
+    if (performance.now() > deadline) return await fail(child, `No ${what} within ${ms} ms`);
+    await sleep(5);
+  }
+}
+
+/** Waits for `child` to end; fails the test with its stderr, after killing it, past `ms`. */
+async function finish(child: Child, ms = RUN_MS): Promise<Deno.CommandOutput> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  const output = await Promise.race([child.output, timeout]);
+  clearTimeout(timer);
+  return output ?? await fail(child, `The child did not end within ${ms} ms`);
+}
+
+/** Starts `train` with `args`. */
+function spawn(args: string[], env: Record<string, string> = {}): Child {
+  return track(command(args, env).spawn());
+}
+
+/** Runs `train` to the end, within {@linkcode RUN_MS}. */
+async function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const { code, stdout, stderr } = await finish(spawn(args, env));
+  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}
+
+/** Runs a helper command (`cp`, `mount`…) to the end, within a minute. */
+function exec(name: string, args: string[]): Promise<Deno.CommandOutput> {
+  return finish(
+    track(new Deno.Command(name, { args, stdout: "piped", stderr: "piped" }).spawn()),
+    60_000,
+  );
 }
 
 /** metrics.csv and every final weights file of a run. */
@@ -41,8 +123,6 @@ async function outcome(dir: string): Promise<string[]> {
   }
   return await Promise.all(files.map(async (f) => Array.from(await Deno.readFile(f)).join(",")));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const reference = `${work}/uninterrupted`;
 const referenceRun = await run([...SMALL, "--out", reference]);
@@ -81,23 +161,22 @@ Deno.test("a run killed with SIGKILL at several moments (one mid-checkpoint) and
     const env: Record<string, string> = point === "checkpoint"
       ? { MADDPG_TEST_CHECKPOINT_PAUSE_MS: "300" }
       : {};
-    const child: Deno.ChildProcess = command(args, env).spawn();
-    const output = child.output();
-    let finished = false;
-    output.then(() => (finished = true));
+    const child = spawn(args, env);
     if (point !== undefined) {
-      while (!finished && !(point === "checkpoint" ? inCheckpoint() : rows() >= point)) {
-        await sleep(5);
-      }
-      if (!finished) {
+      await waitUntil(
+        child,
+        () => (point === "checkpoint" ? inCheckpoint() : rows() >= point),
+        point === "checkpoint" ? "checkpoint write" : `${point} rows in metrics.csv`,
+      );
+      if (!child.done) {
         await sleep(rng.nextInt(30));
-        child.kill("SIGKILL");
+        child.process.kill("SIGKILL");
         kills++;
       }
     }
-    const status: Deno.CommandOutput = await output;
+    const status = await finish(child);
     if (status.success) break;
-    assert.equal(status.signal, "SIGKILL", new TextDecoder().decode(status.stderr));
+    assert.equal(status.signal, "SIGKILL", decode(status.stderr));
   }
   assert.equal(kills, plan.length, `killed ${kills} times`);
   assert.deepEqual(await outcome(dir), await outcome(reference));
@@ -106,19 +185,19 @@ Deno.test("a run killed with SIGKILL at several moments (one mid-checkpoint) and
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   Deno.test(`${signal} saves the state, exits ${code}, and the resumed run equals the uninterrupted one`, async () => {
     const dir = `${work}/${signal}`;
-    const child = command([...SMALL, "--out", dir]).spawn();
+    const child = spawn([...SMALL, "--out", dir]);
     // Wait for a few episodes.
-    for (;;) {
-      await sleep(50);
+    const started = await waitUntil(child, async () => {
       try {
-        if ((await Deno.readTextFile(`${dir}/metrics.csv`)).split("\n").length > 6) break;
+        return (await Deno.readTextFile(`${dir}/metrics.csv`)).split("\n").length > 6;
       } catch {
-        // Not there yet.
+        return false; // Not there yet.
       }
-    }
-    child.kill(signal);
-    const status: Deno.CommandOutput = await child.output();
-    const stderr = new TextDecoder().decode(status.stderr);
+    }, "five episodes in metrics.csv");
+    if (!started) await fail(child, "The run ended before five episodes");
+    child.process.kill(signal);
+    const status = await finish(child);
+    const stderr = decode(status.stderr);
     assert.equal(status.code, code, stderr);
     assert.match(stderr, new RegExp(`Resume with: deno task train --resume ${dir}`));
     const resumed = await run(["--resume", dir, "--quiet"]);
@@ -140,29 +219,89 @@ Deno.test("--resume may extend --episodes, and equals a run of that length", asy
   assert.deepEqual(await outcome(dir), await outcome(reference));
 });
 
-Deno.test("a non-finite loss stops the run naming agent, network and episode; the last good state is kept", async () => {
+Deno.test("a non-finite loss stops the run naming agent, network and episode, and leaves the previous checkpoint on disk untouched", async () => {
   const dir = `${work}/nan`;
-  const result = await run([...SMALL, "--critic-lr", "1e30", "--out", dir]);
+  // Updates begin once the buffer holds 300 transitions (episode 8); with a critic learning
+  // rate of 1e30 the first one is non-finite. Six good episodes first, saved as the state.
+  const flags = [
+    ...SMALL.map((a, k) => (SMALL[k - 1] === "--batch-size" ? "300" : a)),
+    "--critic-lr",
+    "1e30",
+  ];
+  const good = await run([...flags, "--episodes", "6", "--out", dir]);
+  assert.equal(good.code, 0, good.stderr);
+  const state = stateDir(dir);
+  const before = await snapshot(state);
+  assert.equal((await loadState(state)).episode, 6);
+
+  const result = await run(["--resume", dir, "--episodes", "40", "--quiet"]);
   assert.equal(result.code, 1, result.stderr);
   const line = result.stderr.trim().split("\n").pop()!;
-  assert.match(
-    line,
-    /^error: Non-finite (critic|actor) loss .* of agent \d in episode \d+; the last good state is kept in .*checkpoint\/state/,
-  );
+  const match =
+    /^error: Non-finite (critic|actor) loss .* of agent \d in episode (\d+); the last good state is kept in (.*)$/
+      .exec(line);
+  assert.ok(match, line);
+  const [, , episode, kept] = match;
+  assert.equal(kept, state);
+  // After the checkpoint of episode 6 and before the next one (every 3 episodes): the
+  // episodes in between were trained, but none of them may reach the state on disk.
+  const failed = Number(episode);
+  assert.ok(failed > 6 && failed <= 9, `the loss became non-finite in episode ${failed}`);
+  const rows = (await Deno.readTextFile(`${dir}/metrics.csv`)).trim().split("\n").length - 1;
+  assert.equal(rows, failed - 1, "metrics.csv holds the episodes before the failure");
+
+  assert.deepEqual(await snapshot(state), before, "the state files are those of episode 6");
+  const leftovers = [...Deno.readDirSync(`${dir}/checkpoint`)]
+    .map((e) => e.name)
+    .filter((name) => name.startsWith("state."));
+  assert.deepEqual(leftovers, [], "no half-written state");
+  assert.equal(await findState(dir), state);
+  const saved = await loadState(state);
+  assert.equal(saved.episode, 6);
+  assert.equal(saved.history.length, 6);
+  // The kept state resumes: the same failure, in the same episode.
+  const again = await run(["--resume", dir, "--episodes", "40", "--quiet"]);
+  assert.equal(again.code, 1, again.stderr);
+  assert.equal(again.stderr.trim().split("\n").pop(), line);
 });
 
 Deno.test("a second process on the same run is refused; a stale lock is taken over", async () => {
   const dir = `${work}/locked`;
   await Deno.mkdir(dir);
-  const live = new Deno.Command("sleep", { args: ["30"] }).spawn();
-  await Deno.writeTextFile(`${dir}/.lock`, `${live.pid}\n`);
-  assertUsageError(
-    await run([...SMALL, "--out", dir, "--force"]),
-    new RegExp(`in use by another training process \\(pid ${live.pid}`),
+  // Another process holds the lock (an operating-system lock on .lock) until it is killed.
+  const lock = new URL("../lib/lock.ts", import.meta.url).href;
+  const live = track(
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        "--no-config",
+        `import { acquireLock } from ${JSON.stringify(lock)};
+        acquireLock(${JSON.stringify(dir)});
+        setTimeout(() => {}, ${RUN_MS});`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn(),
   );
-  live.kill();
-  await live.status;
-  // Now the lock names a dead process: taken over.
+  try {
+    const locked = await waitUntil(live, async () => {
+      try {
+        return (await Deno.readTextFile(`${dir}/.lock`)) === `${live.process.pid}\n`;
+      } catch {
+        return false;
+      }
+    }, "lock taken by the other process");
+    if (!locked) await fail(live, "The lock holder ended");
+    assertUsageError(
+      await run([...SMALL, "--out", dir, "--force"]),
+      new RegExp(`in use by another training process \\(pid ${live.process.pid}`),
+    );
+  } finally {
+    if (!live.done) live.process.kill("SIGKILL");
+    await finish(live);
+  }
+  // The lock file still names the killed process, whose lock died with it: taken over.
+  assert.equal(await Deno.readTextFile(`${dir}/.lock`), `${live.process.pid}\n`);
   const result = await run([...SMALL, "--episodes", "4", "--out", dir, "--force"]);
   assert.equal(result.code, 0, result.stderr);
   await assert.rejects(
@@ -178,7 +317,8 @@ Deno.test("bad checkpoints and configs: one line naming the file and field, exit
   assert.equal(made.code, 0, made.stderr);
   const copy = async (name: string) => {
     const dir = `${work}/${name}`;
-    await new Deno.Command("cp", { args: ["-r", base, dir] }).output();
+    const copied = await exec("cp", ["-r", base, dir]);
+    assert.ok(copied.success, decode(copied.stderr));
     return dir;
   };
   const cases: [string, (dir: string) => Promise<void>, string[], RegExp][] = [
@@ -305,24 +445,39 @@ Deno.test("--config loads a preset and flags override it", async () => {
   assert.equal(config.episodes, 3);
 });
 
-/** Mounts a small tmpfs (root on Linux); undefined where that is not allowed. */
-async function smallDisk(megabytes: number): Promise<string | undefined> {
-  const dir = await Deno.makeTempDir({ prefix: "maddpg-disk-" });
-  const { success } = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", `size=${megabytes}m`, "tmpfs", dir],
-    stderr: "null",
-  }).output();
-  return success ? dir : undefined;
+/**
+ * Whether this process may mount a file system (Linux, with CAP_SYS_ADMIN), found without
+ * mounting anything.
+ */
+function canMount(): boolean {
+  if (Deno.build.os !== "linux") return false;
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const effective = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+    return effective !== undefined && (BigInt(`0x${effective}`) >> 21n & 1n) === 1n;
+  } catch {
+    return false;
+  }
 }
 
-const disk = Deno.build.os === "linux" ? await smallDisk(5) : undefined;
+/** Mounts a small tmpfs on a new temporary directory and returns it. */
+async function smallDisk(megabytes: number): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "maddpg-disk-" });
+  const mounted = await exec("mount", ["-t", "tmpfs", "-o", `size=${megabytes}m`, "tmpfs", dir]);
+  if (!mounted.success) {
+    await Deno.remove(dir);
+    throw new Error(`Cannot mount a tmpfs on ${dir}: ${decode(mounted.stderr)}`);
+  }
+  return dir;
+}
 
 Deno.test({
   name:
     "a full disk stops the run with one line, leaves no torn file, and the run resumes once there is room",
-  // Needs root to mount a small file system; CI runs as root.
-  ignore: disk === undefined,
+  // Needs the right to mount a small file system (root on Linux); CI runs as root.
+  ignore: !canMount(),
   fn: async () => {
+    const disk = await smallDisk(5);
     const dir = `${disk}/run`;
     try {
       const result = await run([...SMALL, "--out", dir]);
@@ -343,12 +498,15 @@ Deno.test({
       assert.equal(rows.pop(), "", "the file ends with a complete line");
       for (const row of rows) assert.equal(row.split(",").length, 14, row);
       // Room again: the run resumes from its last complete state and ends as if never stopped.
-      await new Deno.Command("mount", { args: ["-o", "remount,size=64m", disk!] }).output();
+      const grown = await exec("mount", ["-o", "remount,size=64m", disk]);
+      assert.ok(grown.success, decode(grown.stderr));
       const resumed = await run(["--resume", dir, "--quiet"]);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.deepEqual(await outcome(dir), await outcome(reference));
     } finally {
-      await new Deno.Command("umount", { args: [disk!] }).output();
+      const unmounted = await exec("umount", [disk]);
+      if (unmounted.success) await Deno.remove(disk, { recursive: true });
+      assert.ok(unmounted.success, `umount ${disk}: ${decode(unmounted.stderr)}`);
     }
   },
 });

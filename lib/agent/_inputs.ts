@@ -1,6 +1,6 @@
 /**
- * Shared plumbing of the update rounds: tensors of uploaded networks, and batch rows turned
- * into network inputs.
+ * Shared plumbing of the update rounds: tensors of uploaded networks, and batch columns
+ * turned into network inputs.
  *
  * @module
  */
@@ -30,60 +30,36 @@ export class TfCache {
   }
 }
 
-/** Each agent's `[rows, observationDim]` slice of joint rows `[rows, numAgents · observationDim]`. */
-export function agentColumns(
-  joint: Float32Array,
-  rows: number,
-  numAgents: number,
-  observationDim: number,
-): Float32Array[] {
-  const jointWidth = numAgents * observationDim;
-  return Array.from({ length: numAgents }, (_, i) => {
-    const out = new Float32Array(rows * observationDim);
-    for (let b = 0; b < rows; b++) {
-      const start = b * jointWidth + i * observationDim;
-      out.set(joint.subarray(start, start + observationDim), b * observationDim);
-    }
-    return out;
-  });
-}
-
 /**
- * Critic input rows `[rows, observationWidth + actionWidth]`: observation columns then
- * action columns, both row-major. Returns the uploaded tensor.
+ * Rows `[rows, Σ widths]` that put the blocks side by side: row b is block 0's row b, then
+ * block 1's, … (a critic's input: every observation, then every action).
  */
-export function concatColumns(
-  observations: Float32Array,
-  observationWidth: number,
-  actions: Float32Array,
-  actionWidth: number,
-  rows: number,
-): tf.Tensor2D {
-  const width = observationWidth + actionWidth;
-  const data = new Float32Array(rows * width);
+export function concatRows(blocks: readonly Float32Array[], rows: number): Float32Array {
+  const widths = blocks.map((block) => block.length / rows);
+  const width = widths.reduce((a, b) => a + b, 0);
+  const out = new Float32Array(rows * width);
   for (let b = 0; b < rows; b++) {
-    data.set(observations.subarray(b * observationWidth, (b + 1) * observationWidth), b * width);
-    data.set(
-      actions.subarray(b * actionWidth, (b + 1) * actionWidth),
-      b * width + observationWidth,
-    );
-  }
-  return tf.tensor2d(data, [rows, width]);
-}
-
-/** One-hot rows `[rows, numAgents · actionDim]` of action indices `[rows, numAgents]`. */
-export function oneHotActions(
-  actions: Int32Array,
-  rows: number,
-  numAgents: number,
-  actionDim: number,
-): Float32Array {
-  const out = new Float32Array(rows * numAgents * actionDim);
-  for (let b = 0; b < rows; b++) {
-    for (let i = 0; i < numAgents; i++) {
-      out[(b * numAgents + i) * actionDim + actions[b * numAgents + i]] = 1;
+    let offset = b * width;
+    for (let k = 0; k < blocks.length; k++) {
+      const w = widths[k];
+      if (w === 1) out[offset] = blocks[k][b];
+      else out.set(blocks[k].subarray(b * w, (b + 1) * w), offset);
+      offset += w;
     }
   }
+  return out;
+}
+
+/** {@linkcode concatRows} uploaded as a tensor. */
+export function concatTensor(blocks: readonly Float32Array[], rows: number): tf.Tensor2D {
+  const data = concatRows(blocks, rows);
+  return tf.tensor2d(data, [rows, data.length / rows]);
+}
+
+/** One-hot rows `[rows, n]` of action indices `[rows]`. */
+export function oneHot(indices: ArrayLike<number>, n: number): Float32Array {
+  const out = new Float32Array(indices.length * n);
+  for (let b = 0; b < indices.length; b++) out[b * n + indices[b]] = 1;
   return out;
 }
 
@@ -93,4 +69,11 @@ export function forwardValues(net: TfMlp, input: tf.Tensor2D): Float32Array {
   const values = out.dataSync() as Float32Array;
   out.dispose();
   return values;
+}
+
+/** Draws `count` uniform numbers in [0, 1) from `rng`. */
+export function drawUniformArray(count: number, rng: { nextFloat(): number }): Float64Array {
+  const uniforms = new Float64Array(count);
+  for (let k = 0; k < count; k++) uniforms[k] = rng.nextFloat();
+  return uniforms;
 }

@@ -9,8 +9,7 @@ import { runtimeInfo } from "../backend.ts";
 import type { RuntimeInfo } from "../backend.ts";
 import type { Mlp } from "../nn/mlp.ts";
 import type { Batch } from "../replay_buffer.ts";
-import type { UpdateCore } from "./algorithms.ts";
-import type { UpdateLosses } from "./maddpg.ts";
+import type { AlgorithmInstance, UpdateLosses } from "./algorithm.ts";
 
 /** Runs update rounds for a trainer. */
 export interface Learner {
@@ -22,19 +21,19 @@ export interface Learner {
   submit(batch: Batch, uniforms: Float64Array): void;
   /** Waits for every queued round; returns their losses in submission order. */
   flush(): Promise<UpdateLosses[]>;
-  /** Waits for queued rounds and returns a manager holding every network's final state. */
-  collect(): Promise<UpdateCore>;
+  /** Waits for queued rounds and returns the algorithm holding every network's final state. */
+  collect(): Promise<AlgorithmInstance>;
   /** Frees threads and tensors. */
   close(): Promise<void>;
 }
 
 /** Runs every round immediately on the calling thread. */
-export class InlineLearner<Core extends UpdateCore = UpdateCore> implements Learner {
-  readonly #manager: Core;
+export class InlineLearner implements Learner {
+  readonly #algorithm: AlgorithmInstance;
   #pending: UpdateLosses[] = [];
 
-  constructor(manager: Core) {
-    this.#manager = manager;
+  constructor(algorithm: AlgorithmInstance) {
+    this.#algorithm = algorithm;
   }
 
   get runtime(): RuntimeInfo {
@@ -42,11 +41,11 @@ export class InlineLearner<Core extends UpdateCore = UpdateCore> implements Lear
   }
 
   get actors(): readonly Mlp[] {
-    return this.#manager.actors;
+    return this.#algorithm.actors;
   }
 
   submit(batch: Batch, uniforms: Float64Array): void {
-    this.#pending.push(this.#manager.updateWithUniforms(batch, uniforms));
+    this.#pending.push(this.#algorithm.update(batch, uniforms));
   }
 
   flush(): Promise<UpdateLosses[]> {
@@ -55,12 +54,12 @@ export class InlineLearner<Core extends UpdateCore = UpdateCore> implements Lear
     return Promise.resolve(done);
   }
 
-  collect(): Promise<Core> {
-    return Promise.resolve(this.#manager);
+  collect(): Promise<AlgorithmInstance> {
+    return Promise.resolve(this.#algorithm);
   }
 
   close(): Promise<void> {
-    this.#manager.dispose();
+    this.#algorithm.dispose();
     return Promise.resolve();
   }
 }

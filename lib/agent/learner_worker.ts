@@ -1,20 +1,18 @@
 /**
  * Worker thread of `ParallelLearner`: owns one agent's critics and optimizers, plus copies
- * of every actor and target actor, and runs that agent's part of each update round. Actor
- * weights travel between workers on direct message ports.
+ * of every actor and target actor, and runs that agent's part of each update round
+ * (`AlgorithmInstance.updateAgent`). Actor weights travel between workers on direct ports.
  *
  * @module
  */
 /// <reference lib="deno.worker" />
 import { initBackend, runtimeInfo } from "../backend.ts";
 import type { RuntimeInfo } from "../backend.ts";
-import type { TrainConfig } from "../config.ts";
+import type { TrainConfig } from "../config_fields.ts";
 import { Pcg32 } from "../rng.ts";
 import type { Batch } from "../replay_buffer.ts";
-import { createAgents, maddpgOptions } from "./algorithms.ts";
-import type { LearnerState, UpdateCore } from "./algorithms.ts";
-import { GumbelMADDPG } from "./gumbel_maddpg.ts";
-import { MADDPGAgentManager } from "./maddpg.ts";
+import { createAlgorithm } from "./catalogue.ts";
+import type { AgentShape, AlgorithmInstance, LearnerState, PeerExchange } from "./algorithm.ts";
 
 /** Messages the main thread sends to a learner worker. */
 export type ToWorker =
@@ -22,7 +20,7 @@ export type ToWorker =
     type: "init";
     agent: number;
     config: TrainConfig;
-    shape: { numAgents: number; observationDim: number; actionDim: number };
+    agents: readonly AgentShape[];
     /** Every network and optimizer (a resumed run's, or fresh ones). */
     state: LearnerState;
     /** Port to each other worker, by agent (null for this one). */
@@ -38,70 +36,53 @@ export type FromWorker =
   | { type: "state"; state: LearnerState }
   | { type: "error"; message: string };
 
-let agent = -1;
-let core: UpdateCore | undefined;
-// Actor weights received from each other worker, in order, and who waits for them.
-const inbox: Float32Array[][] = [];
-const waiting: (((params: Float32Array) => void) | undefined)[] = [];
-let ports: (MessagePort | null)[] = [];
+/** The other workers, seen from agent `agent`'s: actor weights in, this actor out. */
+class PortExchange implements PeerExchange {
+  // Actor weights received from each other worker, in order, and who waits for them.
+  readonly #inbox: Float32Array[][];
+  readonly #waiting: (((params: Float32Array) => void) | undefined)[];
 
-function nextActor(from: number): Promise<Float32Array> {
-  const queued = inbox[from].shift();
-  if (queued) return Promise.resolve(queued);
-  return new Promise((resolve) => (waiting[from] = resolve));
-}
+  constructor(
+    readonly agent: number,
+    readonly algorithm: AlgorithmInstance,
+    readonly ports: readonly (MessagePort | null)[],
+  ) {
+    this.#inbox = ports.map(() => []);
+    this.#waiting = ports.map(() => undefined);
+    ports.forEach((port, j) => {
+      if (!port) return;
+      port.onmessage = (event: MessageEvent<Float32Array>) => {
+        const resolve = this.#waiting[j];
+        if (resolve) {
+          this.#waiting[j] = undefined;
+          resolve(event.data);
+        } else this.#inbox[j].push(event.data);
+      };
+    });
+  }
 
-/** Takes the new actors of agents `from`..`to − 1` (not this one) as they arrive. */
-async function receiveActors(from: number, to: number): Promise<void> {
-  for (let j = from; j < to; j++) {
-    if (j === agent) continue;
-    core!.actors[j].params.set(await nextActor(j));
-    core!.actors[j].touch();
+  sendActor(): void {
+    const params = this.algorithm.actors[this.agent].params;
+    for (const port of this.ports) port?.postMessage(params.slice());
+  }
+
+  async receiveActors(from: number, to: number): Promise<void> {
+    for (let j = from; j < to; j++) {
+      if (j === this.agent) continue;
+      const actor = this.algorithm.actors[j];
+      actor.params.set(await this.#next(j));
+      actor.touch();
+    }
+  }
+
+  #next(from: number): Promise<Float32Array> {
+    const queued = this.#inbox[from].shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => (this.#waiting[from] = resolve));
   }
 }
 
-function sendActor(): Float32Array {
-  const params = core!.actors[agent].params;
-  for (const port of ports) port?.postMessage(params.slice());
-  return params.slice();
-}
-
-/**
- * The notebook's round: agent i's actor update samples the actions of agents before it
- * from their new actors, so it waits for those (its own log-π gradient first).
- */
-async function notebookRound(m: MADDPGAgentManager, batch: Batch, uniforms: Float64Array) {
-  const round = m.beginRound(batch, uniforms);
-  let critic: number, actor: number;
-  try {
-    critic = m.updateCritic(round, agent);
-    const prepared = m.prepareActor(round, agent);
-    await receiveActors(0, agent);
-    actor = m.finishActor(round, prepared);
-  } finally {
-    m.endRound(round);
-  }
-  const actorParams = sendActor();
-  await receiveActors(agent + 1, m.numAgents);
-  m.updateTargets([agent]);
-  return { critic, actor, actorParams };
-}
-
-/** The Gumbel algorithms' round: agents are independent until the target updates. */
-async function gumbelRound(m: GumbelMADDPG, batch: Batch, uniforms: Float64Array) {
-  const round = m.beginRound(batch, uniforms);
-  let losses: { critic: number; actor: number };
-  try {
-    losses = m.updateAgent(round, agent);
-  } finally {
-    m.endRound(round);
-  }
-  const actorParams = sendActor();
-  await receiveActors(0, m.numAgents);
-  m.finishRound(round, [agent]);
-  return { ...losses, actorParams };
-}
-
+let exchange: PortExchange | undefined;
 // Rounds run one at a time, in arrival order.
 let queue: Promise<void> = Promise.resolve();
 
@@ -109,42 +90,37 @@ function reply(message: FromWorker): void {
   self.postMessage(message);
 }
 
+// Test-only fault injection: MADDPG_TEST_WORKER_FAIL=<message type>:<n> fails the n-th such
+// message of this worker (a worker error at that point must end the run cleanly).
+const injected = (Deno.env.get("MADDPG_TEST_WORKER_FAIL") ?? "").split(":");
+const seen = new Map<string, number>();
+
+async function handle(message: ToWorker): Promise<void> {
+  seen.set(message.type, (seen.get(message.type) ?? 0) + 1);
+  if (injected[0] === message.type && seen.get(message.type) === Number(injected[1] ?? 1)) {
+    throw new Error(`injected failure on ${message.type} ${injected[1] ?? 1}`);
+  }
+  if (message.type === "init") {
+    await initBackend();
+    // The weights come from the main thread; this generator only fills the placeholders.
+    const algorithm = createAlgorithm(message.config, message.agents, new Pcg32(0));
+    algorithm.setState(message.state);
+    exchange = new PortExchange(message.agent, algorithm, message.ports);
+    reply({ type: "ready", runtime: runtimeInfo() });
+  } else if (message.type === "round") {
+    const { agent, algorithm } = exchange!;
+    const losses = await algorithm.updateAgent(agent, message, exchange!);
+    const actorParams = algorithm.actors[agent].params.slice();
+    reply({ type: "done", id: message.id, ...losses, actorParams });
+  } else if (message.type === "collect") {
+    reply({ type: "state", state: exchange!.algorithm.getState() });
+  }
+}
+
 self.onmessage = (event: MessageEvent<ToWorker>) => {
-  const message = event.data;
   queue = queue.then(async () => {
     try {
-      if (message.type === "init") {
-        await initBackend();
-        agent = message.agent;
-        // The weights come from the main thread; this generator only fills the placeholders.
-        core = createAgents(
-          message.config,
-          maddpgOptions(message.config, message.shape),
-          new Pcg32(0),
-        );
-        core.setState(message.state);
-        ports = message.ports;
-        ports.forEach((port, j) => {
-          inbox[j] = [];
-          if (!port) return;
-          port.onmessage = (e: MessageEvent<Float32Array>) => {
-            const resolve = waiting[j];
-            if (resolve) {
-              waiting[j] = undefined;
-              resolve(e.data);
-            } else inbox[j].push(e.data);
-          };
-        });
-        reply({ type: "ready", runtime: runtimeInfo() });
-      } else if (message.type === "round") {
-        const { batch, uniforms } = message;
-        const result = core instanceof MADDPGAgentManager
-          ? await notebookRound(core, batch, uniforms)
-          : await gumbelRound(core as GumbelMADDPG, batch, uniforms);
-        reply({ type: "done", id: message.id, ...result });
-      } else if (message.type === "collect") {
-        reply({ type: "state", state: core!.getState() });
-      }
+      await handle(event.data);
     } catch (error) {
       reply({ type: "error", message: error instanceof Error ? error.message : String(error) });
     }

@@ -19,9 +19,8 @@ import type { Mlp } from "../nn/mlp.ts";
 import type { Batch } from "../replay_buffer.ts";
 import type { Learner } from "./learner.ts";
 import type { FromWorker, ToWorker } from "./learner_worker.ts";
-import type { UpdateLosses } from "./maddpg.ts";
-import type { LearnerState, UpdateCore } from "./algorithms.ts";
-import type { TrainConfig } from "../config.ts";
+import type { AgentShape, AlgorithmInstance, LearnerState, UpdateLosses } from "./algorithm.ts";
+import type { TrainConfig } from "../config_fields.ts";
 
 interface Pending {
   losses: UpdateLosses;
@@ -30,7 +29,7 @@ interface Pending {
 
 /** A {@linkcode Learner} with one worker thread per agent. */
 export class ParallelLearner implements Learner {
-  readonly #manager: UpdateCore;
+  readonly #algorithm: AlgorithmInstance;
   readonly #workers: Worker[] = [];
   #nextId = 0;
   readonly #pending = new Map<number, Pending>();
@@ -38,26 +37,29 @@ export class ParallelLearner implements Learner {
   #waiters: (() => void)[] = [];
   #failure: Error | undefined;
   #runtime: RuntimeInfo | undefined;
-  readonly #stateHandlers = new Map<number, (message: FromWorker) => void>();
+  readonly #stateWaiters = new Map<
+    number,
+    { resolve: (state: LearnerState) => void; reject: (error: Error) => void }
+  >();
 
-  private constructor(manager: UpdateCore) {
-    this.#manager = manager;
+  private constructor(algorithm: AlgorithmInstance) {
+    this.#algorithm = algorithm;
   }
 
-  /** Starts one worker per agent, seeded with `manager`'s networks. */
+  /** Starts one worker per agent, seeded with `algorithm`'s networks. */
   static async start(
-    manager: UpdateCore,
+    algorithm: AlgorithmInstance,
     config: TrainConfig,
-    shape: { numAgents: number; observationDim: number; actionDim: number },
+    agents: readonly AgentShape[],
   ): Promise<ParallelLearner> {
-    const learner = new ParallelLearner(manager);
-    const n = manager.numAgents;
+    const learner = new ParallelLearner(algorithm);
+    const n = agents.length;
     const channels: MessageChannel[][] = Array.from({ length: n }, () => []);
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) channels[i][j] = new MessageChannel();
     }
     const ready: Promise<void>[] = [];
-    const state = manager.getState();
+    const state = algorithm.getState();
     for (let i = 0; i < n; i++) {
       const worker = new Worker(new URL("./learner_worker.ts", import.meta.url).href, {
         type: "module",
@@ -81,7 +83,7 @@ export class ParallelLearner implements Learner {
         { length: n },
         (_, j) => j === i ? null : i < j ? channels[i][j].port1 : channels[j][i].port2,
       );
-      const init: ToWorker = { type: "init", agent: i, config, shape, state, ports };
+      const init: ToWorker = { type: "init", agent: i, config, agents, state, ports };
       worker.postMessage(init, ports.filter((port): port is MessagePort => port !== null));
     }
     try {
@@ -106,12 +108,15 @@ export class ParallelLearner implements Learner {
   }
 
   get actors(): readonly Mlp[] {
-    return this.#manager.actors;
+    return this.#algorithm.actors;
   }
 
+  /** Records the first failure and wakes everything that waits for a worker. */
   #fail(error: Error): void {
     this.#failure ??= error;
     for (const wake of this.#waiters.splice(0)) wake();
+    for (const waiter of this.#stateWaiters.values()) waiter.reject(this.#failure);
+    this.#stateWaiters.clear();
   }
 
   #onMessage(agent: number, message: FromWorker): void {
@@ -121,22 +126,22 @@ export class ParallelLearner implements Learner {
       const pending = this.#pending.get(message.id)!;
       pending.losses.critic[agent] = message.critic;
       pending.losses.actor[agent] = message.actor;
-      const actor = this.#manager.actors[agent];
+      const actor = this.#algorithm.actors[agent];
       actor.params.set(message.actorParams);
       actor.touch();
       if (--pending.remaining === 0) {
         for (const wake of this.#waiters.splice(0)) wake();
       }
     } else if (message.type === "state") {
-      this.#stateHandlers.get(agent)?.(message);
-      this.#stateHandlers.delete(agent);
+      this.#stateWaiters.get(agent)?.resolve(message.state);
+      this.#stateWaiters.delete(agent);
     }
   }
 
   submit(batch: Batch, uniforms: Float64Array): void {
     if (this.#failure) throw this.#failure;
     const id = this.#nextId++;
-    const n = this.#manager.numAgents;
+    const n = this.#workers.length;
     this.#pending.set(id, {
       losses: { critic: new Array(n).fill(0), actor: new Array(n).fill(0) },
       remaining: n,
@@ -161,14 +166,13 @@ export class ParallelLearner implements Learner {
     return losses;
   }
 
-  async collect(): Promise<UpdateCore> {
+  async collect(): Promise<AlgorithmInstance> {
     await this.flush();
     const states = await Promise.all(
       this.#workers.map((worker, i) =>
-        new Promise<LearnerState>((resolve) => {
-          this.#stateHandlers.set(i, (message) => {
-            if (message.type === "state") resolve(message.state);
-          });
+        new Promise<LearnerState>((resolve, reject) => {
+          if (this.#failure) return reject(this.#failure);
+          this.#stateWaiters.set(i, { resolve, reject });
           worker.postMessage({ type: "collect" } satisfies ToWorker);
         })
       ),
@@ -188,14 +192,14 @@ export class ParallelLearner implements Learner {
         if (values.length === states.length) merged.counters[name][i] = values[i];
       }
     });
-    this.#manager.setState(merged);
-    return this.#manager;
+    this.#algorithm.setState(merged);
+    return this.#algorithm;
   }
 
   close(): Promise<void> {
     for (const worker of this.#workers) worker.terminate();
     this.#workers.length = 0;
-    this.#manager.dispose();
+    this.#algorithm.dispose();
     return Promise.resolve();
   }
 }

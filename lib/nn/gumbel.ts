@@ -8,6 +8,14 @@
 /** Floor added inside the logs, as common PyTorch implementations do, so u = 0 is finite. */
 const EPSILON = 1e-20;
 
+/** The shape and temperature of a Gumbel-Softmax over rows of logits. */
+export interface GumbelSoftmaxOptions {
+  /** Logits per row (the number of actions). */
+  n: number;
+  /** Temperature T of `softmax((z + g) / T)`. */
+  temperature: number;
+}
+
 /** Gumbel(0, 1) noise from a uniform number in [0, 1). */
 export function gumbelNoise(u: number): number {
   return -Math.log(-Math.log(u + EPSILON) + EPSILON);
@@ -22,10 +30,9 @@ export function gumbelNoise(u: number): number {
 export function gumbelSoftmax(
   logits: ArrayLike<number>,
   uniforms: ArrayLike<number>,
-  n: number,
-  temperature: number,
-  hard: boolean,
+  options: GumbelSoftmaxOptions & { hard: boolean },
 ): { sample: Float32Array; soft: Float32Array } {
+  const { n, temperature, hard } = options;
   const rows = logits.length / n;
   const soft = new Float32Array(logits.length);
   const scores = new Float64Array(n);
@@ -57,9 +64,9 @@ export function gumbelSoftmax(
 export function gumbelSoftmaxBackward(
   soft: ArrayLike<number>,
   outputGrad: ArrayLike<number>,
-  n: number,
-  temperature: number,
+  options: GumbelSoftmaxOptions,
 ): Float32Array {
+  const { n, temperature } = options;
   const grad = new Float32Array(soft.length);
   for (let b = 0; b < soft.length / n; b++) {
     let dot = 0;

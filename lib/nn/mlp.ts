@@ -1,5 +1,6 @@
 /**
- * Parameters of a fully connected ReLU network, kept in one flat `Float32Array`.
+ * Parameters of a fully connected network, kept in one flat `Float32Array`, and the
+ * activation of each layer.
  *
  * The flat layout is the tfjs Layers order: for each layer its kernel, row-major
  * `[in, out]`, then its bias `[out]`. One array per network makes the optimizer, gradient
@@ -8,6 +9,8 @@
  * @module
  */
 import type { Pcg32 } from "../rng.ts";
+import { activate, layerActivations } from "./activation.ts";
+import type { Activation } from "./activation.ts";
 
 /** Where one layer's kernel and bias sit in the flat parameter array. */
 export interface LayerSlice {
@@ -36,9 +39,15 @@ export function layerSlices(sizes: readonly number[]): LayerSlice[] {
   return layers;
 }
 
+/** How a network's layers are activated. */
+export interface MlpOptions {
+  /** Activation of every layer, one per layer. @default ReLU hidden layers, linear output */
+  activations?: readonly Activation[];
+}
+
 /**
- * A multilayer perceptron `sizes[0] → sizes[1] → … → sizes[n]`, ReLU after every hidden
- * layer, linear output.
+ * A multilayer perceptron `sizes[0] → sizes[1] → … → sizes[n]` with an activation per layer
+ * (by default ReLU after every hidden layer and a linear output).
  *
  * @example
  * ```ts
@@ -47,6 +56,9 @@ export function layerSlices(sizes: readonly number[]): LayerSlice[] {
  * const actor = Mlp.init([6, 128, 128, 4], new Pcg32(42));
  * const logits = actor.forward(new Float32Array(6));
  * if (logits.length !== 4) throw new Error("4 logits");
+ * const bounded = Mlp.init([2, 8, 1], new Pcg32(1), { activations: ["tanh", "sigmoid"] });
+ * const y = bounded.forward([0.5, -0.5])[0];
+ * if (!(y > 0 && y < 1)) throw new Error("a sigmoid output lies in (0, 1)");
  * ```
  */
 export class Mlp {
@@ -54,15 +66,24 @@ export class Mlp {
   readonly sizes: readonly number[];
   /** Where each layer lives in {@linkcode Mlp.params}. */
   readonly layers: readonly LayerSlice[];
+  /** Each layer's activation. */
+  readonly activations: readonly Activation[];
   /** All parameters, flat. Call {@linkcode Mlp.touch} after changing them in place. */
   readonly params: Float32Array;
   #version = 0;
   // Scratch rows for single-observation forward passes.
   readonly #scratch: Float64Array[];
 
-  constructor(sizes: readonly number[], params?: Float32Array) {
+  constructor(sizes: readonly number[], params?: Float32Array, options: MlpOptions = {}) {
     this.sizes = [...sizes];
     this.layers = layerSlices(sizes);
+    const activations = options.activations ?? layerActivations(this.layers.length);
+    if (activations.length !== this.layers.length) {
+      throw new RangeError(
+        `A network of ${this.layers.length} layers needs ${this.layers.length} activations, got ${activations.length}`,
+      );
+    }
+    this.activations = [...activations];
     const last = this.layers[this.layers.length - 1];
     const count = last.biasOffset + last.outputs;
     if (params && params.length !== count) {
@@ -76,8 +97,8 @@ export class Mlp {
    * A network initialised as PyTorch's `nn.Linear` does: every kernel and bias value
    * uniform in ±1/√fan_in. Draws layer by layer, kernel then bias, row-major.
    */
-  static init(sizes: readonly number[], rng: Pcg32): Mlp {
-    const net = new Mlp(sizes);
+  static init(sizes: readonly number[], rng: Pcg32, options: MlpOptions = {}): Mlp {
+    const net = new Mlp(sizes, undefined, options);
     for (const layer of net.layers) {
       const bound = 1 / Math.sqrt(layer.inputs);
       const end = layer.biasOffset + layer.outputs;
@@ -103,7 +124,7 @@ export class Mlp {
 
   /** A deep copy. */
   clone(): Mlp {
-    return new Mlp(this.sizes, this.params.slice());
+    return new Mlp(this.sizes, this.params.slice(), { activations: this.activations });
   }
 
   /** Copies another network's parameters into this one (same shape). */
@@ -135,8 +156,9 @@ export class Mlp {
         const row = kernelOffset + i * outputs;
         for (let j = 0; j < outputs; j++) y[j] += xi * p[row + j];
       }
-      if (l + 1 < this.layers.length) {
-        for (let j = 0; j < outputs; j++) if (y[j] < 0) y[j] = 0;
+      const activation = this.activations[l];
+      if (activation !== "linear") {
+        for (let j = 0; j < outputs; j++) y[j] = activate(activation, y[j]);
       }
       x = y;
     }

@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Mlp } from "./mlp.ts";
+import type { Activation } from "./activation.ts";
 
 const onesRows = new Map<number, tf.Tensor2D>();
 
@@ -40,6 +41,30 @@ function productWithTransposed(d: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   const [m, n] = w.shape;
   if (n === 1) return tf.matMul(d, tf.reshape(w, [1, m]));
   return tf.matMul(d, tf.transpose(w));
+}
+
+/** `f'` of a layer as a tensor, from the layer's output `y` (undefined for linear: 1). */
+function derivative(activation: Activation, y: tf.Tensor2D): tf.Tensor2D | undefined {
+  switch (activation) {
+    case "relu":
+      return tf.step(y); // 1 where the output was positive (0 at 0, as PyTorch)
+    case "tanh":
+      return tf.sub(1, tf.square(y));
+    case "sigmoid":
+      return tf.mul(y, tf.sub(1, y));
+    case "linear":
+      return undefined;
+  }
+}
+
+/** `delta ⊙ f'(y)`, or `delta` for a linear layer. */
+function throughActivation(
+  activation: Activation,
+  delta: tf.Tensor2D,
+  y: tf.Tensor2D,
+): tf.Tensor2D {
+  const slope = derivative(activation, y);
+  return slope ? tf.mul(delta, slope) : delta;
 }
 
 /**
@@ -81,19 +106,24 @@ export class TfMlp {
 
   /**
    * Forward pass of a batch `[rows, inputs]`. Returns every layer's activation, the input
-   * first and the linear output last (what {@linkcode TfMlp.backward} needs).
+   * first and the output last (what {@linkcode TfMlp.backward} needs).
    */
   forwardTrace(input: tf.Tensor2D): tf.Tensor2D[] {
     this.sync();
     const activations = [input];
-    const last = this.#kernels.length - 1;
-    for (let l = 0; l <= last; l++) {
-      activations.push(tf.fused.matMul({
+    for (let l = 0; l < this.#kernels.length; l++) {
+      const activation = this.net.activations[l];
+      // fused.matMul has no tanh: add it as its own op.
+      const product = tf.fused.matMul({
         a: activations[l],
         b: this.#kernels[l],
         bias: this.#biases[l],
-        activation: l < last ? "relu" : "linear",
-      }) as tf.Tensor2D);
+        activation: activation === "tanh" ? "linear" : activation,
+      }) as tf.Tensor2D;
+      if (activation === "tanh") {
+        activations.push(tf.tanh(product));
+        product.dispose();
+      } else activations.push(product);
     }
     return activations;
   }
@@ -111,11 +141,13 @@ export class TfMlp {
    */
   inputGradient(activations: tf.Tensor2D[], outputGrad: tf.Tensor2D): tf.Tensor2D {
     this.sync();
+    const { activations: layerActivations } = this.net;
     return tf.tidy(() => {
-      let delta = outputGrad;
-      for (let l = this.#kernels.length - 1; l >= 0; l--) {
+      const last = this.#kernels.length - 1;
+      let delta = throughActivation(layerActivations[last], outputGrad, activations[last + 1]);
+      for (let l = last; l >= 0; l--) {
         delta = productWithTransposed(delta, this.#kernels[l]);
-        if (l > 0) delta = tf.mul(delta, tf.step(activations[l]));
+        if (l > 0) delta = throughActivation(layerActivations[l - 1], delta, activations[l]);
       }
       return delta;
     });
@@ -132,17 +164,22 @@ export class TfMlp {
       );
     }
     this.sync();
+    const { activations: layerActivations } = this.net;
     tf.tidy(() => {
       const rows = outputGrad.shape[0];
-      let delta = outputGrad;
-      for (let l = this.#kernels.length - 1; l >= 0; l--) {
+      const last = this.#kernels.length - 1;
+      let delta = throughActivation(layerActivations[last], outputGrad, activations[last + 1]);
+      for (let l = last; l >= 0; l--) {
         const { kernelOffset, biasOffset } = this.net.layers[l];
         const input = activations[l];
         grads.set(transposedProduct(input, delta).dataSync(), kernelOffset);
         grads.set(tf.matMul(onesRow(rows), delta).dataSync(), biasOffset);
         if (l > 0) {
-          // ReLU's derivative: 1 where its output was positive (0 at 0, as PyTorch).
-          delta = tf.mul(productWithTransposed(delta, this.#kernels[l]), tf.step(input));
+          delta = throughActivation(
+            layerActivations[l - 1],
+            productWithTransposed(delta, this.#kernels[l]),
+            input,
+          );
         }
       }
     });

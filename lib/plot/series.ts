@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { mean, sampleStd } from "../stats.ts";
 
 /** The notebook's window. */
 export const WINDOW = 50;
@@ -40,12 +41,8 @@ export function band(series: readonly (readonly number[])[]): Band {
   const out: Band = { mean: [], std: [], min: [], max: [] };
   for (let i = 0; i < length; i++) {
     const column = series.map((s) => s[i]);
-    const mean = column.reduce((a, b) => a + b, 0) / column.length;
-    const variance = column.length > 1
-      ? column.reduce((a, b) => a + (b - mean) ** 2, 0) / (column.length - 1)
-      : 0;
-    out.mean.push(mean);
-    out.std.push(Math.sqrt(variance));
+    out.mean.push(mean(column));
+    out.std.push(sampleStd(column));
     out.min.push(Math.min(...column));
     out.max.push(Math.max(...column));
   }
@@ -54,6 +51,5 @@ export function band(series: readonly (readonly number[])[]): Band {
 
 /** Mean of the last (up to) `count` values. */
 export function tailMean(values: readonly number[], count = WINDOW): number {
-  const tail = values.slice(-count);
-  return tail.reduce((a, b) => a + b, 0) / tail.length;
+  return mean(values.slice(-count));
 }

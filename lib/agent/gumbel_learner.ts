@@ -1,0 +1,557 @@
+/**
+ * The learner behind `maddpg`, `matd3` and `iddpg`: MADDPG for discrete actions as in Lowe
+ * et al. 2017 and its reference implementation (Gumbel-Softmax actions, the actor's gradient
+ * flowing through the critic), with MATD3's twin critics, delayed policy updates and
+ * target-policy smoothing, or independent critics that see one agent.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { Adam, clipGradNorm } from "../nn/adam.ts";
+import { gumbelSoftmax, gumbelSoftmaxBackward, normalFromUniforms } from "../nn/gumbel.ts";
+import { Mlp, softUpdate } from "../nn/mlp.ts";
+import type { Batch } from "../replay_buffer.ts";
+import type { Pcg32 } from "../rng.ts";
+import type { TrainConfig } from "../config_fields.ts";
+import { collectState, restoreState } from "./algorithm.ts";
+import type {
+  AgentShape,
+  AlgorithmInstance,
+  LearnerState,
+  PeerExchange,
+  UpdateLosses,
+} from "./algorithm.ts";
+import { concatTensor, drawUniformArray, forwardValues, oneHot, TfCache } from "./_inputs.ts";
+import { regressCritic, tdTargets } from "./_critic.ts";
+
+/** The algorithms this learner runs. */
+export type GumbelVariant = "maddpg" | "matd3" | "iddpg";
+
+/** Options of {@linkcode GumbelMaddpg}. */
+export interface GumbelOptions {
+  /** `maddpg` (centralized critic), `matd3` (twin centralized critics), `iddpg` (local critics). */
+  variant: GumbelVariant;
+  /** Each agent's sizes (discrete actions). */
+  agents: readonly AgentShape[];
+  /** Actor learning rate. @default 1e-4 */
+  actorLr?: number;
+  /** Critic learning rate. @default 1e-3 */
+  criticLr?: number;
+  /** Discount factor. @default 0.99 */
+  gamma?: number;
+  /** Soft-update rate of the target networks. @default 1e-3 */
+  tau?: number;
+  /** Maximum global gradient norm of each network's update. @default 1 */
+  gradClip?: number;
+  /** Hidden layer widths of every actor. @default [128, 128] */
+  actorHidden?: readonly number[];
+  /** Hidden layer widths of every critic. @default [256, 256] */
+  criticHidden?: readonly number[];
+  /** Gumbel-Softmax temperature. @default 1 */
+  temperature?: number;
+  /** Straight-through: one-hot samples forward, the soft sample's gradient backward. @default false */
+  hard?: boolean;
+  /** Weight c of the logits penalty `c · mean(logits²)` in the actor loss. @default 1e-3 */
+  logitsRegularization?: number;
+  /** Critic updates per actor and target update (MATD3; 1 for the others). @default 2 */
+  policyDelay?: number;
+  /** Std of the Gaussian noise added to target logits (MATD3's target smoothing). @default 0.2 */
+  targetNoise?: number;
+  /** The target noise is clipped to ±this. @default 0.5 */
+  targetNoiseClip?: number;
+}
+
+/** The shared part of one update round (see {@linkcode GumbelMaddpg.beginRound}). */
+export interface GumbelRound {
+  /** The batch. */
+  batch: Batch;
+  /** The actors' Gumbel noise, `[N][B][A_i]`. */
+  actorNoise: Float64Array;
+  /** One-hot batch actions of each agent, `[B, A_i]`. */
+  bufferActions: Float32Array[];
+  /** Each agent's observations as tensors. */
+  observationTensors: tf.Tensor2D[];
+  /** Each agent's critic input (one shared tensor when centralized). */
+  inputs: tf.Tensor2D[];
+  /** Each agent's critic input at the next step, with target actions. */
+  nextInputs: tf.Tensor2D[];
+  /** Whether actors and targets are updated this round. */
+  policyRound: boolean;
+}
+
+/** The options of {@linkcode GumbelMaddpg} a config gives. */
+export function gumbelOptions(
+  variant: GumbelVariant,
+  agents: readonly AgentShape[],
+  config: TrainConfig,
+): GumbelOptions {
+  return {
+    variant,
+    agents,
+    actorLr: config.actorLr,
+    criticLr: config.criticLr,
+    gamma: config.gamma,
+    tau: config.tau,
+    gradClip: config.gradClip,
+    actorHidden: config.actorHidden,
+    criticHidden: config.criticHidden,
+    temperature: config.temperature,
+    hard: config.hard,
+    logitsRegularization: config.logitsRegularization,
+    policyDelay: config.policyDelay,
+    targetNoise: config.targetNoise,
+    targetNoiseClip: config.targetNoiseClip,
+  };
+}
+
+/**
+ * Actors, critics (two per agent for MATD3), targets and optimizers, and one update round:
+ * - critic i: `y = r_i + γ (1 − term_i) Q'_i(x', a')` with `a'_j` Gumbel-Softmax samples of
+ *   the target actors (MATD3: noisy target logits, and the minimum of the twin targets);
+ * - actor i: `a_i` a Gumbel-Softmax sample of actor i, the others' actions from the batch
+ *   (as the reference implementation), `loss = −mean(Q_i(x, a)) + c · mean(logits²)`,
+ *   backpropagated through the critic and the Gumbel-Softmax into the actor;
+ * - every target soft-updated after the actors (MATD3: every `policyDelay` rounds).
+ *
+ * All random numbers of a round come from {@linkcode GumbelMaddpg.drawUniforms}.
+ */
+export class GumbelMaddpg implements AlgorithmInstance {
+  /** Which algorithm. */
+  readonly variant: GumbelVariant;
+  readonly agents: readonly AgentShape[];
+  /** Whether critics see every agent (all but `iddpg`). */
+  readonly centralized: boolean;
+  /** Whether each agent has twin critics (`matd3`). */
+  readonly twin: boolean;
+  readonly actors: Mlp[] = [];
+  readonly critics: Mlp[] = [];
+  /** Each agent's second critic (`matd3` only; empty otherwise). */
+  readonly critics2: Mlp[] = [];
+  /** Target actors. */
+  readonly targetActors: Mlp[];
+  /** Target (first) critics. */
+  readonly targetCritics: Mlp[];
+  /** Target second critics. */
+  readonly targetCritics2: Mlp[];
+  /** Actor optimizers. */
+  readonly actorOptimizers: Adam[];
+  /** Optimizers of the first critics. */
+  readonly criticOptimizers: Adam[];
+  /** Optimizers of the second critics. */
+  readonly criticOptimizers2: Adam[];
+
+  readonly #gamma: number;
+  readonly #tau: number;
+  readonly #gradClip: number;
+  readonly #temperature: number;
+  readonly #hard: boolean;
+  readonly #logitsPenalty: number;
+  readonly #policyDelay: number;
+  readonly #targetNoise: number;
+  readonly #targetNoiseClip: number;
+  readonly #tf = new TfCache();
+  /** Offset of each agent's block `[B][A_j]` in a `[N][B][A]` noise array, per batch row. */
+  readonly #actionOffsets: number[];
+  readonly #actionTotal: number;
+  #rounds = 0;
+
+  constructor(options: GumbelOptions, rng: Pcg32) {
+    const { variant, agents, actorHidden = [128, 128], criticHidden = [256, 256] } = options;
+    this.variant = variant;
+    this.agents = agents;
+    this.centralized = variant !== "iddpg";
+    this.twin = variant === "matd3";
+    this.#gamma = options.gamma ?? 0.99;
+    this.#tau = options.tau ?? 1e-3;
+    this.#gradClip = options.gradClip ?? 1;
+    this.#temperature = options.temperature ?? 1;
+    this.#hard = options.hard ?? false;
+    this.#logitsPenalty = options.logitsRegularization ?? 1e-3;
+    this.#policyDelay = this.twin ? options.policyDelay ?? 2 : 1;
+    this.#targetNoise = this.twin ? options.targetNoise ?? 0.2 : 0;
+    this.#targetNoiseClip = options.targetNoiseClip ?? 0.5;
+    if (!(this.#temperature > 0)) {
+      throw new RangeError(`Temperature must be positive, got ${this.#temperature}`);
+    }
+    this.#actionOffsets = [];
+    let total = 0;
+    for (const agent of agents) {
+      this.#actionOffsets.push(total);
+      total += agent.actionSize;
+    }
+    this.#actionTotal = total;
+    agents.forEach((agent, i) => {
+      const critic = [this.criticInputSize(i), ...criticHidden, 1];
+      this.actors.push(Mlp.init([agent.observationSize, ...actorHidden, agent.actionSize], rng));
+      this.critics.push(Mlp.init(critic, rng));
+      if (this.twin) this.critics2.push(Mlp.init(critic, rng));
+    });
+    this.targetActors = this.actors.map((net) => net.clone());
+    this.targetCritics = this.critics.map((net) => net.clone());
+    this.targetCritics2 = this.critics2.map((net) => net.clone());
+    const adam = (lr: number) => (net: Mlp) => new Adam(net.size, { lr });
+    this.actorOptimizers = this.actors.map(adam(options.actorLr ?? 1e-4));
+    this.criticOptimizers = this.critics.map(adam(options.criticLr ?? 1e-3));
+    this.criticOptimizers2 = this.critics2.map(adam(options.criticLr ?? 1e-3));
+  }
+
+  /** Number of agents. */
+  get numAgents(): number {
+    return this.agents.length;
+  }
+
+  /** Width of agent i's critic input: all observations and actions, or its own (`iddpg`). */
+  criticInputSize(agent: number): number {
+    const seen = this.centralized ? this.agents : [this.agents[agent]];
+    return seen.reduce((sum, a) => sum + a.observationSize + a.actionSize, 0);
+  }
+
+  /** Update rounds run so far. */
+  get rounds(): number {
+    return this.#rounds;
+  }
+
+  /**
+   * Uniform numbers one round needs: Gumbel noise of the target actions `[N][B][A]`, then
+   * (MATD3) two per target-logit noise `[N][B][A][2]`, then the actors' Gumbel noise `[N][B][A]`.
+   */
+  uniformsPerRound(batchSize: number): number {
+    return batchSize * this.#actionTotal * (this.twin ? 4 : 2);
+  }
+
+  /** Draws one round's uniform numbers from `rng`. */
+  drawUniforms(batchSize: number, rng: Pcg32): Float64Array {
+    return drawUniformArray(this.uniformsPerRound(batchSize), rng);
+  }
+
+  /** Whether this round (counted from 0) updates actors and targets. */
+  #policyRound(): boolean {
+    return this.#rounds % this.#policyDelay === this.#policyDelay - 1;
+  }
+
+  /** One update round with the given random numbers. */
+  update(batch: Batch, uniforms: Float64Array): UpdateLosses {
+    const round = this.beginRound(batch, uniforms);
+    const losses: UpdateLosses = { critic: [], actor: [] };
+    try {
+      for (let i = 0; i < this.numAgents; i++) {
+        const agentLosses = this.updateOne(round, i);
+        losses.critic.push(agentLosses.critic);
+        losses.actor.push(agentLosses.actor);
+      }
+    } finally {
+      this.endRound(round);
+    }
+    this.finishRound(round);
+    return losses;
+  }
+
+  /** Agent `agent`'s part of a round on its own worker: agents meet only at the targets. */
+  async updateAgent(
+    agent: number,
+    { batch, uniforms }: { batch: Batch; uniforms: Float64Array },
+    peers: PeerExchange,
+  ): Promise<{ critic: number; actor: number }> {
+    const round = this.beginRound(batch, uniforms);
+    let losses: { critic: number; actor: number };
+    try {
+      losses = this.updateOne(round, agent);
+    } finally {
+      this.endRound(round);
+    }
+    peers.sendActor();
+    await peers.receiveActors(0, this.numAgents);
+    this.finishRound(round, [agent]);
+    return losses;
+  }
+
+  /**
+   * Uploads a batch and computes what every agent's update shares: each agent's inputs and
+   * the target actors' actions. Free it with {@linkcode GumbelMaddpg.endRound}.
+   */
+  beginRound(batch: Batch, uniforms: Float64Array): GumbelRound {
+    const rows = batch.size, n = this.numAgents;
+    if (uniforms.length !== this.uniformsPerRound(rows)) {
+      throw new RangeError(
+        `A round needs ${this.uniformsPerRound(rows)} uniforms, got ${uniforms.length}`,
+      );
+    }
+    const block = rows * this.#actionTotal;
+    const bufferActions = batch.actions.map((a, i) => oneHot(a, this.agents[i].actionSize));
+    const nextActions = this.#targetActions(batch.nextObservations, uniforms, rows);
+    const round: GumbelRound = {
+      batch,
+      actorNoise: uniforms.subarray(this.twin ? 3 * block : block),
+      bufferActions,
+      observationTensors: [],
+      inputs: [],
+      nextInputs: [],
+      policyRound: this.#policyRound(),
+    };
+    try {
+      round.observationTensors = batch.observations.map((data, i) =>
+        tf.tensor2d(data, [rows, this.agents[i].observationSize])
+      );
+      if (this.centralized) {
+        const input = concatTensor([...batch.observations, ...bufferActions], rows);
+        const nextInput = concatTensor([...batch.nextObservations, ...nextActions], rows);
+        round.inputs = new Array(n).fill(input);
+        round.nextInputs = new Array(n).fill(nextInput);
+      } else {
+        for (let i = 0; i < n; i++) {
+          round.inputs.push(concatTensor([batch.observations[i], bufferActions[i]], rows));
+          round.nextInputs.push(concatTensor([batch.nextObservations[i], nextActions[i]], rows));
+        }
+      }
+    } catch (error) {
+      this.endRound(round);
+      throw error;
+    }
+    return round;
+  }
+
+  /**
+   * Agent `agent`'s part of a round: its critics, then (on policy rounds) its actor. The
+   * actor loss is NaN on rounds that do not update the actor.
+   */
+  updateOne(round: GumbelRound, agent: number): { critic: number; actor: number } {
+    const critic = this.#updateCritics(agent, round);
+    const actor = round.policyRound ? this.#updateActor(agent, round) : NaN;
+    return { critic, actor };
+  }
+
+  /** Frees a round's tensors. */
+  endRound(round: GumbelRound): void {
+    tf.dispose([...new Set([...round.observationTensors, ...round.inputs, ...round.nextInputs])]);
+  }
+
+  /**
+   * Ends a round after every agent's update: on policy rounds the soft update of the target
+   * actors and of the target critics of `criticsOf` (default all); counts the round.
+   */
+  finishRound(round: GumbelRound, criticsOf?: readonly number[]): void {
+    if (round.policyRound) this.updateTargets(criticsOf);
+    this.#rounds++;
+  }
+
+  /** Gumbel-Softmax samples of every target actor, `[B, A_j]` each (MATD3: noisy logits first). */
+  #targetActions(
+    nextObservations: Float32Array[],
+    uniforms: Float64Array,
+    rows: number,
+  ): Float32Array[] {
+    const block = rows * this.#actionTotal;
+    return this.agents.map((shape, j) => {
+      const a = shape.actionSize, offset = rows * this.#actionOffsets[j];
+      const input = tf.tensor2d(nextObservations[j], [rows, shape.observationSize]);
+      const logits = forwardValues(this.#tf.of(this.targetActors[j]), input);
+      input.dispose();
+      if (this.twin) {
+        smoothLogits(logits, uniforms.subarray(block + 2 * offset), {
+          std: this.#targetNoise,
+          clip: this.#targetNoiseClip,
+        });
+      }
+      const noise = uniforms.subarray(offset, offset + rows * a);
+      return gumbelSoftmax(logits, noise, {
+        n: a,
+        temperature: this.#temperature,
+        hard: this.#hard,
+      }).sample;
+    });
+  }
+
+  /**
+   * Targets `y = r_i + γ (1 − term_i) Q'_i(x', a')`; with twin critics the smaller of the two
+   * target values (clipped double Q).
+   */
+  targetValues(agent: number, batch: Batch, nextInput: tf.Tensor2D): Float64Array {
+    const next = forwardValues(this.#tf.of(this.targetCritics[agent]), nextInput);
+    if (this.twin) {
+      const next2 = forwardValues(this.#tf.of(this.targetCritics2[agent]), nextInput);
+      for (let b = 0; b < next.length; b++) next[b] = Math.min(next[b], next2[b]);
+    }
+    return tdTargets(batch, { agent, numAgents: this.numAgents, gamma: this.#gamma }, next);
+  }
+
+  #updateCritics(agent: number, round: GumbelRound): number {
+    const y = this.targetValues(agent, round.batch, round.nextInputs[agent]);
+    const pairs: [Mlp, Adam][] = [[this.critics[agent], this.criticOptimizers[agent]]];
+    if (this.twin) pairs.push([this.critics2[agent], this.criticOptimizers2[agent]]);
+    let lossSum = 0;
+    for (const [critic, optimizer] of pairs) {
+      const tfCritic = this.#tf.of(critic);
+      lossSum += regressCritic(
+        { critic, tfCritic, optimizer, gradClip: this.#gradClip },
+        round.inputs[agent],
+        y,
+      );
+    }
+    return lossSum / pairs.length;
+  }
+
+  /**
+   * The actor loss and its gradient for agent `agent`: the actions of the others from the
+   * batch, its own a Gumbel-Softmax sample of its actor (noise `[B][A_i]`).
+   */
+  actorGradient(
+    agent: number,
+    round: Pick<GumbelRound, "batch" | "observationTensors" | "bufferActions">,
+    noise: ArrayLike<number>,
+  ): { loss: number; grads: Float32Array } {
+    const { batch, bufferActions } = round;
+    const rows = batch.size, a = this.agents[agent].actionSize;
+    const actor = this.#tf.of(this.actors[agent]);
+    const trace = actor.forwardTrace(round.observationTensors[agent]);
+    const tensors: tf.Tensor[] = trace.slice(1);
+    try {
+      const logits = trace[trace.length - 1].dataSync();
+      const { sample, soft } = gumbelSoftmax(logits, noise, {
+        n: a,
+        temperature: this.#temperature,
+        hard: this.#hard,
+      });
+      const { input, actionOffset } = this.#actorCriticInput(agent, batch, bufferActions, sample);
+      tensors.push(input);
+      const critic = this.#tf.of(this.critics[agent]);
+      const criticTrace = critic.forwardTrace(input);
+      tensors.push(...criticTrace.slice(1));
+      const q = criticTrace[criticTrace.length - 1].dataSync();
+      const minusMean = tf.fill([rows, 1], -1 / rows) as tf.Tensor2D;
+      tensors.push(minusMean);
+      const inputGrad = critic.inputGradient(criticTrace, minusMean);
+      tensors.push(inputGrad);
+      const inputGradValues = inputGrad.dataSync();
+      const width = inputGrad.shape[1];
+      const actionGrad = new Float32Array(rows * a);
+      for (let b = 0; b < rows; b++) {
+        for (let k = 0; k < a; k++) {
+          actionGrad[b * a + k] = inputGradValues[b * width + actionOffset + k];
+        }
+      }
+      const logitsGrad = gumbelSoftmaxBackward(soft, actionGrad, {
+        n: a,
+        temperature: this.#temperature,
+      });
+      let meanQ = 0, meanSquares = 0;
+      for (let b = 0; b < rows; b++) meanQ += q[b];
+      const c = this.#logitsPenalty, count = logits.length;
+      for (let k = 0; k < count; k++) {
+        meanSquares += logits[k] * logits[k];
+        logitsGrad[k] += 2 * c * logits[k] / count;
+      }
+      const gradTensor = tf.tensor2d(logitsGrad, [rows, a]);
+      tensors.push(gradTensor);
+      const grads = new Float32Array(this.actors[agent].size);
+      actor.backward(trace, gradTensor, grads);
+      return { loss: -meanQ / rows + c * meanSquares / count, grads };
+    } finally {
+      tf.dispose(tensors);
+    }
+  }
+
+  /** Agent i's critic input with its own actions replaced by `sample`, and where they sit. */
+  #actorCriticInput(
+    agent: number,
+    batch: Batch,
+    bufferActions: Float32Array[],
+    sample: Float32Array,
+  ): { input: tf.Tensor2D; actionOffset: number } {
+    const rows = batch.size;
+    if (!this.centralized) {
+      const input = concatTensor([batch.observations[agent], sample], rows);
+      return { input, actionOffset: this.agents[agent].observationSize };
+    }
+    const actions = bufferActions.map((a, j) => (j === agent ? sample : a));
+    const observationWidth = this.agents.reduce((sum, a) => sum + a.observationSize, 0);
+    return {
+      input: concatTensor([...batch.observations, ...actions], rows),
+      actionOffset: observationWidth + this.#actionOffsets[agent],
+    };
+  }
+
+  #updateActor(agent: number, round: GumbelRound): number {
+    const rows = round.batch.size, a = this.agents[agent].actionSize;
+    const start = rows * this.#actionOffsets[agent];
+    const noise = round.actorNoise.subarray(start, start + rows * a);
+    const { loss, grads } = this.actorGradient(agent, round, noise);
+    clipGradNorm(grads, this.#gradClip);
+    this.actorOptimizers[agent].step(this.actors[agent].params, grads);
+    this.actors[agent].touch();
+    return loss;
+  }
+
+  /** Soft-updates every target actor, and the target critics of `criticsOf` (default all). */
+  updateTargets(criticsOf?: readonly number[]): void {
+    const tau = this.#tau;
+    for (let i = 0; i < this.numAgents; i++) {
+      softUpdate(this.targetActors[i], this.actors[i], tau);
+      if (criticsOf && !criticsOf.includes(i)) continue;
+      softUpdate(this.targetCritics[i], this.critics[i], tau);
+      if (this.twin) softUpdate(this.targetCritics2[i], this.critics2[i], tau);
+    }
+  }
+
+  #stateLayout(): { nets: Record<string, Mlp[]>; optimizers: Record<string, Adam[]> } {
+    return {
+      nets: {
+        actor: this.actors,
+        critic: this.critics,
+        critic2: this.critics2,
+        target_actor: this.targetActors,
+        target_critic: this.targetCritics,
+        target_critic2: this.targetCritics2,
+      },
+      optimizers: {
+        actor: this.actorOptimizers,
+        critic: this.criticOptimizers,
+        critic2: this.criticOptimizers2,
+      },
+    };
+  }
+
+  getState(): LearnerState {
+    const { nets, optimizers } = this.#stateLayout();
+    return collectState(nets, optimizers, { rounds: [this.#rounds] });
+  }
+
+  setState(state: LearnerState): void {
+    const { nets, optimizers } = this.#stateLayout();
+    const rounds = state.counters.rounds?.[0];
+    if (!Number.isSafeInteger(rounds) || rounds! < 0) {
+      throw new RangeError("The saved state lacks the update counters of this algorithm");
+    }
+    restoreState(state, nets, optimizers);
+    this.#rounds = rounds!;
+  }
+
+  dispose(): void {
+    this.#tf.dispose();
+  }
+}
+
+/**
+ * MATD3's target-policy smoothing on logits, in place: `z += clip(std · ε, −clip, clip)`
+ * with `ε` standard normal from two uniforms per logit.
+ *
+ * @example
+ * ```ts
+ * import { smoothLogits } from "./gumbel_learner.ts";
+ * import assert from "node:assert/strict";
+ * const logits = Float32Array.of(0, 0);
+ * // u1 close to 1 gives a large normal number: the clip bounds it.
+ * smoothLogits(logits, [0.999999, 0, 0.999999, 0.5], { std: 1, clip: 0.5 });
+ * assert.deepEqual(Array.from(logits), [0.5, -0.5]);
+ * ```
+ */
+export function smoothLogits(
+  logits: Float32Array,
+  noise: ArrayLike<number>,
+  options: { std: number; clip: number },
+): void {
+  const { std, clip } = options;
+  for (let k = 0; k < logits.length; k++) {
+    const eps = std * normalFromUniforms(noise[2 * k], noise[2 * k + 1]);
+    logits[k] += Math.max(-clip, Math.min(clip, eps));
+  }
+}

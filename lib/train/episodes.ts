@@ -1,0 +1,85 @@
+/**
+ * Whole episodes of decentralized actors (each sees only its own observation): the
+ * end-of-training tests, the greedy probe after each training episode, and `evaluate`.
+ *
+ * @module
+ */
+import { selectActions } from "../agent/policy.ts";
+import type { ActionMode } from "../agent/policy.ts";
+import type { ParallelEnv } from "../env/parallel_env.ts";
+import type { Scene } from "../env/scene.ts";
+import type { Mlp } from "../nn/mlp.ts";
+import type { Pcg32 } from "../rng.ts";
+import { mean } from "../stats.ts";
+
+/** One episode's outcome. */
+export interface EpisodeResult {
+  /** Mean over agents of each agent's return. */
+  reward: number;
+  /** Each agent's return. */
+  returns: number[];
+  /** Steps taken. */
+  length: number;
+  /** Whether every agent reached a terminal state. */
+  success: boolean;
+}
+
+/** Result of test episodes. */
+export interface TestResult {
+  /** How actions were chosen. */
+  policy: ActionMode;
+  /** Each episode's outcome. */
+  episodes: EpisodeResult[];
+  /** Mean episode reward. */
+  averageReward: number;
+  /** Fraction of episodes that succeeded. */
+  successRate: number;
+}
+
+/** What {@linkcode runEpisodes} runs. */
+export interface EpisodeOptions {
+  /** Each agent's actor. */
+  actors: readonly Mlp[];
+  /** The environment (reset at the start of each episode). */
+  env: ParallelEnv;
+  /** `greedy` (argmax) or `sample` (needs `rng`). */
+  policy: ActionMode;
+  /** How many episodes. */
+  episodes: number;
+  /** Steps after which an episode stops, if the environment has not stopped it. */
+  maxSteps: number;
+  /** Generator of sampled actions. */
+  rng?: Pcg32;
+  /** Seed of the first episode's reset (later ones continue the environment's stream). */
+  seed?: number;
+  /** Receives each state's picture, the reset state first (for animations). */
+  onScene?: (scene: Scene, episode: number) => void;
+}
+
+/** Runs whole episodes and reports each one. */
+export function runEpisodes(options: EpisodeOptions): TestResult {
+  const { actors, env, policy, episodes, maxSteps, rng, seed, onScene } = options;
+  const results: EpisodeResult[] = [];
+  for (let e = 0; e < episodes; e++) {
+    let { observations } = env.reset(e === 0 && seed !== undefined ? { seed } : undefined);
+    onScene?.(env.scene(), e);
+    const returns = new Array(env.agents.length).fill(0);
+    let length = 0, success = false, over = false;
+    while (!over && length < maxSteps) {
+      const step = env.step(selectActions(actors, observations, policy, rng));
+      observations = step.observations;
+      step.rewards.forEach((r, i) => (returns[i] += r));
+      length++;
+      success = step.terminations.every(Boolean);
+      over = success || step.truncations.some(Boolean) || step.terminations.some(Boolean);
+      onScene?.(env.scene(), e);
+    }
+    results.push({ reward: mean(returns), returns, length, success });
+  }
+  return {
+    policy,
+    episodes: results,
+    averageReward: mean(results.map((r) => r.reward)),
+    successRate: mean(results.map((r) => (r.success ? 1 : 0))),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Exploration during training: the notebook's linearly decayed ε and the random joint
+ * action it takes with probability ε.
+ *
+ * @module
+ */
+import type { TrainConfig } from "../config_fields.ts";
+import type { Action } from "../env/parallel_env.ts";
+import type { Space, UniformSource } from "../env/spaces.ts";
+
+/**
+ * The notebook's exploration rate after `totalSteps` steps: linear from `epsilonStart` to
+ * `epsilonEnd` over `epsilonDecay` steps, then flat.
+ *
+ * @example
+ * ```ts
+ * import { epsilonAt } from "./exploration.ts";
+ * import assert from "node:assert/strict";
+ * const schedule = { epsilonStart: 1, epsilonEnd: 0.05, epsilonDecay: 50_000 };
+ * assert.deepEqual(
+ *   [epsilonAt(schedule, 0), epsilonAt(schedule, 25_000), epsilonAt(schedule, 60_000)],
+ *   [1, 0.525, 0.05],
+ * );
+ * ```
+ */
+export function epsilonAt(
+  schedule: Pick<TrainConfig, "epsilonStart" | "epsilonEnd" | "epsilonDecay">,
+  totalSteps: number,
+): number {
+  const { epsilonStart, epsilonEnd, epsilonDecay } = schedule;
+  return Math.max(
+    epsilonEnd,
+    epsilonStart - totalSteps / epsilonDecay * (epsilonStart - epsilonEnd),
+  );
+}
+
+/** A uniformly random joint action, drawn agent by agent (the notebook's order). */
+export function randomActions(spaces: readonly Space[], rng: UniformSource): Action[] {
+  return spaces.map((space) => space.sample(rng));
+}

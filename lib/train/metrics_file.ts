@@ -1,0 +1,55 @@
+/**
+ * `metrics.csv` as training writes it: rewritten atomically with the saved episodes when a
+ * run starts or resumes, then grown one complete line per episode. A failed append (a full
+ * disk) cuts the file back so that no torn line stays.
+ *
+ * @module
+ */
+import { writeFileAtomic } from "../files.ts";
+import { metricsHeader, metricsLine } from "./episode_log.ts";
+import type { EpisodeMetrics } from "./episode_log.ts";
+
+/** An open `metrics.csv`. */
+export class MetricsFile {
+  readonly #file: Deno.FsFile;
+  #size: number;
+  readonly #encoder = new TextEncoder();
+
+  private constructor(file: Deno.FsFile, size: number) {
+    this.#file = file;
+    this.#size = size;
+  }
+
+  /** Writes `<dir>/metrics.csv` holding `history`, and opens it for appending. */
+  static async open(
+    dir: string,
+    numAgents: number,
+    history: readonly EpisodeMetrics[],
+  ): Promise<MetricsFile> {
+    const path = `${dir}/metrics.csv`;
+    await writeFileAtomic(
+      path,
+      [metricsHeader(numAgents), ...history.map(metricsLine)].join("\n") + "\n",
+    );
+    const file = await Deno.open(path, { append: true });
+    return new MetricsFile(file, (await file.stat()).size);
+  }
+
+  /** Appends one episode's line completely, or not at all. */
+  async append(metrics: EpisodeMetrics): Promise<void> {
+    const bytes = this.#encoder.encode(metricsLine(metrics) + "\n");
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
+      this.#size += bytes.length;
+    } catch (error) {
+      await this.#file.truncate(this.#size).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.#file.close();
+  }
+}

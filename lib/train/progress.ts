@@ -1,0 +1,67 @@
+/**
+ * What a run tells its user as it goes: the notebook's progress line every 50 episodes, a
+ * live status line (episode, steps/s, ETA), and the peak resident memory.
+ *
+ * @module
+ */
+import { mean } from "../stats.ts";
+import type { EpisodeMetrics } from "./episode_log.ts";
+
+/** The notebook's line: averages of the last 50 episodes, printed every 50. */
+export function notebookProgressLine(
+  history: readonly EpisodeMetrics[],
+  episodes: number,
+): string | undefined {
+  const last = history[history.length - 1];
+  if (!last || last.episode % 50 !== 0) return undefined;
+  const recent = history.slice(-50);
+  return `Ep ${last.episode}/${episodes} | Steps: ${last.totalSteps} | Avg Reward: ${
+    mean(recent.map((m) => m.reward)).toFixed(2)
+  } | Avg C_Loss: ${mean(recent.map((m) => m.criticLoss)).toFixed(4)} | Avg A_Loss: ${
+    mean(recent.map((m) => m.actorLoss)).toFixed(4)
+  } | Eps: ${last.epsilon.toFixed(3)}`;
+}
+
+/** A status line at most every 250 ms: episode, steps/s of this session, ETA. */
+export class StatusLine {
+  readonly #start = performance.now();
+  #last = 0;
+
+  constructor(
+    readonly show: ((line: string) => void) | undefined,
+    readonly first: { episode: number; totalSteps: number },
+    readonly episodes: number,
+  ) {}
+
+  /** Reports progress after `episode` (always after the last one). */
+  update(episode: number, totalSteps: number): void {
+    const now = performance.now();
+    if (!this.show || (now - this.#last <= 250 && episode !== this.episodes)) return;
+    this.#last = now;
+    const seconds = (now - this.#start) / 1000;
+    const eta = seconds / (episode - this.first.episode + 1) * (this.episodes - episode);
+    const rate = (totalSteps - this.first.totalSteps) / seconds;
+    this.show(
+      `episode ${episode}/${this.episodes} | ${rate.toFixed(0)} steps/s | ETA ${eta.toFixed(0)} s`,
+    );
+  }
+}
+
+/** The peak resident set size seen at the times it is asked to look. */
+export class PeakMemory {
+  #peak = currentRss();
+
+  /** Looks at the current resident set size. */
+  sample(): void {
+    this.#peak = Math.max(this.#peak, currentRss());
+  }
+
+  /** The peak so far, MB. */
+  get megabytes(): number {
+    return this.#peak / 2 ** 20;
+  }
+}
+
+function currentRss(): number {
+  return Deno.memoryUsage().rss;
+}
