@@ -22,6 +22,24 @@ export interface AgentShape {
   actionSize: number;
 }
 
+/** The hyperparameters every algorithm's networks share. */
+export interface LearningOptions {
+  /** Actor learning rate. @default 1e-4 */
+  actorLr?: number;
+  /** Critic learning rate. @default 1e-3 */
+  criticLr?: number;
+  /** Discount factor. @default 0.99 */
+  gamma?: number;
+  /** Soft-update rate of the target networks. @default 1e-3 */
+  tau?: number;
+  /** Maximum global gradient norm of each network's update. @default 1 */
+  gradClip?: number;
+  /** Hidden layer widths of every actor. @default [128, 128] */
+  actorHidden?: readonly number[];
+  /** Hidden layer widths of every critic. @default [256, 256] */
+  criticHidden?: readonly number[];
+}
+
 /** Losses of one update round, per agent. */
 export interface UpdateLosses {
   /** Critic loss of each agent. */

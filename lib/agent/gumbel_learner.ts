@@ -18,6 +18,7 @@ import type {
   AgentShape,
   AlgorithmInstance,
   LearnerState,
+  LearningOptions,
   PeerExchange,
   UpdateLosses,
 } from "./algorithm.ts";
@@ -28,25 +29,11 @@ import { regressCritic, tdTargets } from "./_critic.ts";
 export type GumbelVariant = "maddpg" | "matd3" | "iddpg";
 
 /** Options of {@linkcode GumbelMaddpg}. */
-export interface GumbelOptions {
+export interface GumbelOptions extends LearningOptions {
   /** `maddpg` (centralized critic), `matd3` (twin centralized critics), `iddpg` (local critics). */
   variant: GumbelVariant;
   /** Each agent's sizes (discrete actions). */
   agents: readonly AgentShape[];
-  /** Actor learning rate. @default 1e-4 */
-  actorLr?: number;
-  /** Critic learning rate. @default 1e-3 */
-  criticLr?: number;
-  /** Discount factor. @default 0.99 */
-  gamma?: number;
-  /** Soft-update rate of the target networks. @default 1e-3 */
-  tau?: number;
-  /** Maximum global gradient norm of each network's update. @default 1 */
-  gradClip?: number;
-  /** Hidden layer widths of every actor. @default [128, 128] */
-  actorHidden?: readonly number[];
-  /** Hidden layer widths of every critic. @default [256, 256] */
-  criticHidden?: readonly number[];
   /** Gumbel-Softmax temperature. @default 1 */
   temperature?: number;
   /** Straight-through: one-hot samples forward, the soft sample's gradient backward. @default false */

@@ -17,6 +17,7 @@ import type {
   AlgorithmInstance,
   AlgorithmSpec,
   LearnerState,
+  LearningOptions,
   PeerExchange,
   UpdateLosses,
 } from "./algorithm.ts";
@@ -24,23 +25,9 @@ import { concatTensor, drawUniformArray, forwardValues, oneHot, TfCache } from "
 import { argmax, sampleCategorical } from "./policy.ts";
 
 /** Hyperparameters of {@linkcode NotebookMaddpg}. */
-export interface NotebookOptions {
+export interface NotebookOptions extends LearningOptions {
   /** Each agent's sizes (discrete actions). */
   agents: readonly AgentShape[];
-  /** Actor learning rate. @default 1e-4 */
-  actorLr?: number;
-  /** Critic learning rate. @default 1e-3 */
-  criticLr?: number;
-  /** Discount factor. @default 0.99 */
-  gamma?: number;
-  /** Soft-update rate of the target networks. @default 1e-3 */
-  tau?: number;
-  /** Maximum global gradient norm of each network's update. @default 1 */
-  gradClip?: number;
-  /** Hidden layer widths of every actor. @default [128, 128] */
-  actorHidden?: readonly number[];
-  /** Hidden layer widths of every critic. @default [256, 256] */
-  criticHidden?: readonly number[];
 }
 
 /** An actor update half done: see {@linkcode NotebookMaddpg.prepareActor}. */
