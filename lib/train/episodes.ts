@@ -71,7 +71,7 @@ export function runEpisodes(options: EpisodeOptions): TestResult {
       step.rewards.forEach((r, i) => (returns[i] += r));
       length++;
       success = step.terminations.every(Boolean);
-      over = success || step.truncations.some(Boolean) || step.terminations.some(Boolean);
+      over = step.terminations.some(Boolean) || step.truncations.some(Boolean);
       onScene?.(env.scene(), e);
     }
     results.push({ reward: mean(returns), returns, length, success });

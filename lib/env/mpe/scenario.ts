@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Agent, World } from "./core.ts";
+import { isCollision } from "./core.ts";
+import type { Agent, Entity, World } from "./core.ts";
 
 /**
  * The draws a scenario's reset makes, in numpy `Generator` terms (the environment passes its
@@ -46,6 +47,30 @@ export interface Scenario<W extends World = World> {
   observation(agent: Agent, world: W, out: ObservationBuffer): number;
   /** Evaluation data of `agent` (MPE2's `benchmark_data`), when the scenario has some. */
   benchmarkData?(agent: Agent, world: W): unknown;
+}
+
+/**
+ * How many good agents adversary `agent` touches (0 for a good agent): MPE2's benchmark data
+ * of tag and world_comm, the predator-prey measure.
+ */
+export function goodAgentsTouched(agent: Agent, world: World): number {
+  if (!agent.adversary) return 0;
+  let touches = 0;
+  for (const other of world.agents) if (!other.adversary && isCollision(other, agent)) touches++;
+  return touches;
+}
+
+/**
+ * MPE2's placement at reset: each entity in turn draws x then y uniform in ±`bound`, and its
+ * velocity (and an agent's message) is zeroed. The draw order is what seeding reproduces.
+ */
+export function scatter(entities: readonly Entity[], rng: ScenarioRandom, bound = 1): void {
+  for (const entity of entities) {
+    entity.pPos[0] = rng.uniform(-bound, bound);
+    entity.pPos[1] = rng.uniform(-bound, bound);
+    entity.pVel.fill(0);
+    if ("c" in entity) (entity as Agent).c.fill(0);
+  }
 }
 
 /** Writes `x` at `out[at]`, `out[at + 1]` the relative position `b − a`; returns `at + 2`. */

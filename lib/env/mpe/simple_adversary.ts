@@ -7,7 +7,7 @@
 import { registerEnv } from "../registry.ts";
 import { Agent, distance, Landmark, squaredDistance, World } from "./core.ts";
 import type { ObservationBuffer, Scenario, ScenarioRandom } from "./scenario.ts";
-import { writeRelative } from "./scenario.ts";
+import { scatter, writeRelative } from "./scenario.ts";
 import { COMMON_OPTIONS, createMpeEnv } from "./options.ts";
 import type { CommonMpeOptions } from "./options.ts";
 
@@ -59,17 +59,8 @@ export class AdversaryScenario implements Scenario {
     const goal = world.landmarks[rng.integers(world.landmarks.length)];
     goal.color = Float64Array.of(0.15, 0.65, 0.15);
     for (const agent of world.agents) agent.goalA = goal;
-    for (const agent of world.agents) {
-      agent.pPos[0] = rng.uniform(-1, 1);
-      agent.pPos[1] = rng.uniform(-1, 1);
-      agent.pVel.fill(0);
-      agent.c.fill(0);
-    }
-    for (const landmark of world.landmarks) {
-      landmark.pPos[0] = rng.uniform(-1, 1);
-      landmark.pPos[1] = rng.uniform(-1, 1);
-      landmark.pVel.fill(0);
-    }
+    scatter(world.agents, rng);
+    scatter(world.landmarks, rng);
   }
 
   /** Adversary: `−dist(adv, goal)`; good: `−min_good dist + Σ_adv dist`. */

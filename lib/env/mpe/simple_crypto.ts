@@ -7,7 +7,7 @@
 import { registerEnv } from "../registry.ts";
 import { Agent, Landmark, World } from "./core.ts";
 import type { ObservationBuffer, Scenario, ScenarioRandom } from "./scenario.ts";
-import { writeValues } from "./scenario.ts";
+import { scatter, writeValues } from "./scenario.ts";
 import { COMMON_OPTIONS, createMpeEnv } from "./options.ts";
 import type { CommonMpeOptions } from "./options.ts";
 
@@ -55,17 +55,8 @@ export class CryptoScenario implements Scenario {
     world.agents[1].color = goal.color;
     world.agents[2].key = world.landmarks[rng.integers(world.landmarks.length)].color;
     for (const agent of world.agents) agent.goalA = goal;
-    for (const agent of world.agents) {
-      agent.pPos[0] = rng.uniform(-1, 1);
-      agent.pPos[1] = rng.uniform(-1, 1);
-      agent.pVel.fill(0);
-      agent.c.fill(0);
-    }
-    for (const landmark of world.landmarks) {
-      landmark.pPos[0] = rng.uniform(-1, 1);
-      landmark.pPos[1] = rng.uniform(-1, 1);
-      landmark.pVel.fill(0);
-    }
+    scatter(world.agents, rng);
+    scatter(world.landmarks, rng);
   }
 
   /**

@@ -8,7 +8,7 @@
 import { registerEnv } from "../registry.ts";
 import { Agent, distance, Landmark, World } from "./core.ts";
 import type { ObservationBuffer, Scenario, ScenarioRandom } from "./scenario.ts";
-import { writeRelative, writeValues } from "./scenario.ts";
+import { scatter, writeRelative, writeValues } from "./scenario.ts";
 import { COMMON_OPTIONS, createMpeEnv } from "./options.ts";
 import type { CommonMpeOptions } from "./options.ts";
 
@@ -55,17 +55,8 @@ export class PushScenario implements Scenario {
         agent.color[goal.index + 1] += 0.5;
       }
     }
-    for (const agent of world.agents) {
-      agent.pPos[0] = rng.uniform(-1, 1);
-      agent.pPos[1] = rng.uniform(-1, 1);
-      agent.pVel.fill(0);
-      agent.c.fill(0);
-    }
-    for (const landmark of world.landmarks) {
-      landmark.pPos[0] = rng.uniform(-1, 1);
-      landmark.pPos[1] = rng.uniform(-1, 1);
-      landmark.pVel.fill(0);
-    }
+    scatter(world.agents, rng);
+    scatter(world.landmarks, rng);
   }
 
   /** Good: `−dist(goal)`; adversary: `min_good dist(goal) − dist(adversary, goal)`. */

@@ -7,7 +7,7 @@
 import { registerEnv } from "../registry.ts";
 import { Agent, distance, Landmark, World } from "./core.ts";
 import type { ObservationBuffer, Scenario, ScenarioRandom } from "./scenario.ts";
-import { writeRelative, writeValues } from "./scenario.ts";
+import { scatter, writeRelative, writeValues } from "./scenario.ts";
 import { COMMON_OPTIONS, createMpeEnv, localRatioOption } from "./options.ts";
 import type { CommonMpeOptions } from "./options.ts";
 
@@ -51,17 +51,8 @@ export class ReferenceScenario implements Scenario {
     world.landmarks[2].color = Float64Array.of(0.25, 0.25, 0.75);
     a0.goalA.color = a0.goalB.color;
     a1.goalA.color = a1.goalB.color;
-    for (const agent of world.agents) {
-      agent.pPos[0] = rng.uniform(-1, 1);
-      agent.pPos[1] = rng.uniform(-1, 1);
-      agent.pVel.fill(0);
-      agent.c.fill(0);
-    }
-    for (const landmark of world.landmarks) {
-      landmark.pPos[0] = rng.uniform(-1, 1);
-      landmark.pPos[1] = rng.uniform(-1, 1);
-      landmark.pVel.fill(0);
-    }
+    scatter(world.agents, rng);
+    scatter(world.landmarks, rng);
   }
 
   /** `−dist(other agent, own goal_b)`. */

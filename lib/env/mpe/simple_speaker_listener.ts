@@ -8,7 +8,7 @@
 import { registerEnv } from "../registry.ts";
 import { Agent, Landmark, squaredDistance, World } from "./core.ts";
 import type { ObservationBuffer, Scenario, ScenarioRandom } from "./scenario.ts";
-import { writeRelative, writeValues } from "./scenario.ts";
+import { scatter, writeRelative, writeValues } from "./scenario.ts";
 import { COMMON_OPTIONS, createMpeEnv } from "./options.ts";
 import type { CommonMpeOptions } from "./options.ts";
 
@@ -54,17 +54,8 @@ export class SpeakerListenerScenario implements Scenario {
     world.landmarks[2].color = Float64Array.of(0.15, 0.15, 0.65);
     const goal = speaker.goalB.color;
     speaker.goalA.color = Float64Array.of(goal[0] + 0.45, goal[1] + 0.45, goal[2] + 0.45);
-    for (const agent of world.agents) {
-      agent.pPos[0] = rng.uniform(-1, 1);
-      agent.pPos[1] = rng.uniform(-1, 1);
-      agent.pVel.fill(0);
-      agent.c.fill(0);
-    }
-    for (const landmark of world.landmarks) {
-      landmark.pPos[0] = rng.uniform(-1, 1);
-      landmark.pPos[1] = rng.uniform(-1, 1);
-      landmark.pVel.fill(0);
-    }
+    scatter(world.agents, rng);
+    scatter(world.landmarks, rng);
   }
 
   /** Both: `−‖listener − goal‖²`. */

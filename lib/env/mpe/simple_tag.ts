@@ -7,7 +7,7 @@
 import { registerEnv } from "../registry.ts";
 import { Agent, isCollision, Landmark, World } from "./core.ts";
 import type { ObservationBuffer, Scenario, ScenarioRandom } from "./scenario.ts";
-import { bound, writeRelative } from "./scenario.ts";
+import { bound, goodAgentsTouched, scatter, writeRelative } from "./scenario.ts";
 import { COMMON_OPTIONS, createMpeEnv } from "./options.ts";
 import type { CommonMpeOptions } from "./options.ts";
 
@@ -83,18 +83,8 @@ export class TagScenario implements Scenario {
         : Float64Array.of(0.35, 0.85, 0.35);
     }
     for (const landmark of world.landmarks) landmark.color = Float64Array.of(0.25, 0.25, 0.25);
-    for (const agent of world.agents) {
-      agent.pPos[0] = rng.uniform(-1, 1);
-      agent.pPos[1] = rng.uniform(-1, 1);
-      agent.pVel.fill(0);
-      agent.c.fill(0);
-    }
-    for (const landmark of world.landmarks) {
-      if (landmark.boundary) continue;
-      landmark.pPos[0] = rng.uniform(-0.9, 0.9);
-      landmark.pPos[1] = rng.uniform(-0.9, 0.9);
-      landmark.pVel.fill(0);
-    }
+    scatter(world.agents, rng);
+    scatter(world.landmarks.filter((landmark) => !landmark.boundary), rng, 0.9);
   }
 
   /** Good: −10 per touching adversary and the boundary penalty; adversary: +10 per touching pair. */
@@ -142,10 +132,7 @@ export class TagScenario implements Scenario {
 
   /** Adversary: how many good agents it touches; good agents: 0. */
   benchmarkData(agent: Agent, world: World): number {
-    if (!agent.adversary) return 0;
-    let collisions = 0;
-    for (const a of world.agents) if (!a.adversary && isCollision(a, agent)) collisions++;
-    return collisions;
+    return goodAgentsTouched(agent, world);
   }
 }
 

@@ -8,7 +8,7 @@ import { registerEnv } from "../registry.ts";
 import { Agent, distance, isCollision, Landmark, World } from "./core.ts";
 import type { Entity } from "./core.ts";
 import type { ObservationBuffer, Scenario, ScenarioRandom } from "./scenario.ts";
-import { bound, writeRelative, writeValues } from "./scenario.ts";
+import { bound, goodAgentsTouched, scatter, writeRelative, writeValues } from "./scenario.ts";
 import { COMMON_OPTIONS, createMpeEnv } from "./options.ts";
 import type { CommonMpeOptions } from "./options.ts";
 
@@ -123,19 +123,8 @@ export class WorldCommScenario implements Scenario {
     for (const landmark of world.landmarks) landmark.color = Float64Array.of(0.25, 0.25, 0.25);
     for (const landmark of world.food) landmark.color = Float64Array.of(0.15, 0.15, 0.65);
     for (const landmark of world.forests) landmark.color = Float64Array.of(0.6, 0.9, 0.6);
-    for (const agent of world.agents) {
-      agent.pPos[0] = rng.uniform(-1, 1);
-      agent.pPos[1] = rng.uniform(-1, 1);
-      agent.pVel.fill(0);
-      agent.c.fill(0);
-    }
-    for (const list of [world.landmarks, world.food, world.forests]) {
-      for (const landmark of list) {
-        landmark.pPos[0] = rng.uniform(-0.9, 0.9);
-        landmark.pPos[1] = rng.uniform(-0.9, 0.9);
-        landmark.pVel.fill(0);
-      }
-    }
+    scatter(world.agents, rng);
+    for (const list of [world.landmarks, world.food, world.forests]) scatter(list, rng, 0.9);
   }
 
   /** See MPE2's `agent_reward` / `adversary_reward` (SPEC.md's table). */
@@ -231,10 +220,7 @@ export class WorldCommScenario implements Scenario {
 
   /** Adversary: how many good agents it touches; good agents: 0. */
   benchmarkData(agent: Agent, world: World): number {
-    if (!agent.adversary) return 0;
-    let collisions = 0;
-    for (const a of world.agents) if (!a.adversary && isCollision(a, agent)) collisions++;
-    return collisions;
+    return goodAgentsTouched(agent, world);
   }
 }
 
