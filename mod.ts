@@ -12,7 +12,7 @@
  * const env = makeEnv("grid_world");
  * const algorithm = NOTEBOOK.create({ agents: agentShapes(env), config: DEFAULT_TRAIN_CONFIG }, new Pcg32(42));
  * const { observations } = env.reset();
- * const { rewards } = env.step(selectActions(algorithm.actors, observations, "greedy"));
+ * const { rewards } = env.step(selectActions(algorithm.actors, observations, { mode: "greedy" }));
  * assert.equal(rewards.length, 2);
  * algorithm.dispose();
  * ```

@@ -37,8 +37,14 @@ export interface FieldSpec<T> {
   experiment: boolean;
 }
 
-function field<T>(kind: FieldKind, value: T, help: string, experiment = true): FieldSpec<T> {
-  return { kind, default: value, help, experiment };
+/** A field that is part of the experiment. */
+function field<T>(kind: FieldKind, value: T, help: string): FieldSpec<T> {
+  return { kind, default: value, help, experiment: true };
+}
+
+/** A field a resumed run may change: where and how it runs, not what it learns. */
+function runField<T>(kind: FieldKind, value: T, help: string): FieldSpec<T> {
+  return { kind, default: value, help, experiment: false };
 }
 
 function choice<const C extends readonly string[]>(
@@ -59,7 +65,7 @@ export const CONFIG_FIELDS = {
     "environment option KEY=VALUE (repeatable; MPE2 names accepted)",
   ),
   seed: field("int0", 42 as number, "seed of the run's random number generator"),
-  episodes: field("int+", 200 as number, "number of training episodes", false),
+  episodes: runField("int+", 200 as number, "number of training episodes"),
   maxSteps: field("int+", 100 as number, "maximum steps per episode"),
   gridSize: field("int+", 5 as number, "side of the grid world (>= 2; grid_world only)"),
   bufferSize: field("int+", 100_000 as number, "replay buffer capacity (transitions)"),
@@ -77,11 +83,10 @@ export const CONFIG_FIELDS = {
   updateEvery: field("int+", 4 as number, "environment steps between update intervals"),
   numUpdates: field("int+", 1 as number, "update rounds per interval"),
   testEpisodes: field("int0", 5 as number, "episodes of the end-of-training tests"),
-  checkpointEvery: field(
+  checkpointEvery: runField(
     "int0",
     25 as number,
     "episodes between saves of the training state (0: on signals only)",
-    false,
   ),
   actionSelection: choice(
     ["argmax", "sample"] as const,

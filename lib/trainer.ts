@@ -43,7 +43,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
           actions = randomActions(env.actionSpaces, rng);
         } else {
           await run.collectLosses(episode); // the actors must be current
-          actions = selectActions(learner.actors, episode.observations, mode, rng);
+          actions = selectActions(learner.actors, episode.observations, { mode, rng });
         }
         // Step.
         const step = env.step(actions);

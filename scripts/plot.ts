@@ -125,16 +125,15 @@ function referenceCurve(reference: ReferenceRun, panel: Panel) {
 /** The charts of one run into `<dir>/charts/`. */
 export async function plotRun(
   dir: string,
-  name: string,
-  metrics: MetricsTable,
-  reference?: ReferenceRun,
+  run: { name: string; metrics: MetricsTable; reference?: ReferenceRun },
 ): Promise<string[]> {
+  const { name, metrics, reference } = run;
   const charts = `${dir}/charts`;
   await Deno.mkdir(charts, { recursive: true });
   const panels: Spec[] = [];
   for (const panel of Object.keys(PANELS) as Panel[]) {
     const extra = reference ? [referenceCurve(reference, panel)] : [];
-    const spec = panelChart(panel, name, metrics.values[PANELS[panel].column], extra);
+    const spec = panelChart(panel, { name, values: metrics.values[PANELS[panel].column], extra });
     panels.push(spec);
     await writeChart(`${charts}/${panel}`, spec);
   }
@@ -242,7 +241,11 @@ async function plotExperiment(
 ): Promise<void> {
   const { rows, reference } = options;
   for (const seed of target.seeds) {
-    await plotRun(seed.dir, `${target.name} seed ${seed.seed}`, seed.metrics, reference);
+    await plotRun(seed.dir, {
+      name: `${target.name} seed ${seed.seed}`,
+      metrics: seed.metrics,
+      reference,
+    });
   }
   await Deno.mkdir(`${target.dir}/charts`, { recursive: true });
   await writeChart(
@@ -300,7 +303,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
       await plotExperiment(target, { rows: rows[k]!, reference });
       continue;
     }
-    await plotRun(target.dir, target.name, target.metrics, reference);
+    await plotRun(target.dir, { name: target.name, metrics: target.metrics, reference });
     console.log(`wrote ${target.dir}/charts/`);
   }
 }

@@ -22,7 +22,10 @@ Deno.test("saveMlp() then loadMlp() round-trips weights and actions exactly", as
   const obsRng = new Pcg32(2);
   for (let t = 0; t < 200; t++) {
     const obs = [0, 1].map(() => Float32Array.from({ length: 6 }, () => obsRng.nextInt(5) / 4));
-    assert.deepEqual(selectActions(loaded, obs, "greedy"), selectActions(actors, obs, "greedy"));
+    assert.deepEqual(
+      selectActions(loaded, obs, { mode: "greedy" }),
+      selectActions(actors, obs, { mode: "greedy" }),
+    );
   }
   await Deno.remove(dir, { recursive: true });
 });

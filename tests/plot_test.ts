@@ -64,17 +64,19 @@ Deno.test("summaryCsv() lists each seed, then mean and sample std", () => {
 /** Every spec the plot task writes, for the fixture. */
 function fixtureSpecs(): Record<string, Spec> {
   const panels = {
-    reward: panelChart("reward", "fixture", metrics.values.reward),
-    critic_loss: panelChart("critic_loss", "fixture", metrics.values.critic_loss),
-    actor_loss: panelChart("actor_loss", "fixture", metrics.values.actor_loss),
+    reward: panelChart("reward", { name: "fixture", values: metrics.values.reward }),
+    critic_loss: panelChart("critic_loss", { name: "fixture", values: metrics.values.critic_loss }),
+    actor_loss: panelChart("actor_loss", { name: "fixture", values: metrics.values.actor_loss }),
   };
   const shifted = (delta: number) => metrics.values.reward.map((r, k) => r + delta * Math.cos(k));
   return {
     ...panels,
     dashboard: dashboard("fixture", Object.values(panels)),
-    reward_reference: panelChart("reward", "fixture", metrics.values.reward, [
-      movingAverageCurve("PyTorch notebook (seed 42), 50-episode MA", reference.reward),
-    ]),
+    reward_reference: panelChart("reward", {
+      name: "fixture",
+      values: metrics.values.reward,
+      extra: [movingAverageCurve("PyTorch notebook (seed 42), 50-episode MA", reference.reward)],
+    }),
     compare_reward: lineChart({
       title: "Episode reward, 50-episode moving average",
       yTitle: "Total reward per episode",

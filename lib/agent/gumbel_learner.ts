@@ -386,7 +386,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
     round: Pick<GumbelRound, "batch" | "observationTensors" | "bufferActions">,
     noise: ArrayLike<number>,
   ): { loss: number; grads: Float32Array } {
-    const { batch, bufferActions } = round;
+    const { batch } = round;
     const rows = batch.size, a = this.agents[agent].actionSize;
     const actor = this.#tf.of(this.actors[agent]);
     const trace = actor.forwardTrace(round.observationTensors[agent]);
@@ -398,7 +398,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
         temperature: this.#temperature,
         hard: this.#hard,
       });
-      const { input, actionOffset } = this.#actorCriticInput(agent, batch, bufferActions, sample);
+      const { input, actionOffset } = this.#actorCriticInput(agent, round, sample);
       tensors.push(input);
       const critic = this.#tf.of(this.critics[agent]);
       const criticTrace = critic.forwardTrace(input);
@@ -440,8 +440,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
   /** Agent i's critic input with its own actions replaced by `sample`, and where they sit. */
   #actorCriticInput(
     agent: number,
-    batch: Batch,
-    bufferActions: Float32Array[],
+    { batch, bufferActions }: Pick<GumbelRound, "batch" | "bufferActions">,
     sample: Float32Array,
   ): { input: tf.Tensor2D; actionOffset: number } {
     const rows = batch.size;

@@ -74,7 +74,9 @@ export interface NotebookRound {
  * import assert from "node:assert/strict";
  * const shape = { observationSize: 6, actionKind: "discrete", actionSize: 4 } as const;
  * const algorithm = new NotebookMaddpg({ agents: [shape, shape] }, new Pcg32(42));
- * const actions = selectActions(algorithm.actors, [new Float32Array(6), new Float32Array(6)], "greedy");
+ * const actions = selectActions(algorithm.actors, [new Float32Array(6), new Float32Array(6)], {
+ *   mode: "greedy",
+ * });
  * assert.equal(actions.length, 2);
  * algorithm.dispose();
  * ```

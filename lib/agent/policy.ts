@@ -41,6 +41,8 @@ export function argmax(
  * assert.deepEqual([sampleCategorical([0, Math.log(3)], 0.2), sampleCategorical([0, Math.log(3)], 0.3)], [0, 1]);
  * ```
  */
+// Four positional arguments on purpose: it runs once per batch row in every update round, and
+// the trailing two (a slice of a row-major logits array) are optional.
 export function sampleCategorical(
   logits: ArrayLike<number>,
   u: number,
@@ -61,15 +63,15 @@ export function sampleCategorical(
 }
 
 /**
- * Discrete actions of every agent: actor i sees only `observations[i]`; `greedy` takes the
- * argmax of its logits, `sample` draws from its categorical distribution (needs `rng`).
+ * Discrete actions of every agent: actor i sees only `observations[i]`; mode `greedy` takes
+ * the argmax of its logits, `sample` draws from its categorical distribution (needs `rng`).
  */
 export function selectActions(
   actors: readonly Mlp[],
   observations: readonly Float32Array[],
-  mode: ActionMode,
-  rng?: Pcg32,
+  choice: { mode: ActionMode; rng?: Pcg32 },
 ): number[] {
+  const { mode, rng } = choice;
   return actors.map((actor, i) => {
     const logits = actor.forward(observations[i]);
     if (mode === "greedy") return argmax(logits);

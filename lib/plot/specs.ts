@@ -99,10 +99,9 @@ export function lineChart(options: {
 /** A panel of one run (raw per-episode values and their moving average), plus extra curves. */
 export function panelChart(
   panel: Panel,
-  runName: string,
-  values: readonly number[],
-  extra: readonly Curve[] = [],
+  run: { name: string; values: readonly number[]; extra?: readonly Curve[] },
 ): Spec {
+  const { name: runName, values, extra = [] } = run;
   const { title, y } = PANELS[panel];
   return lineChart({
     title,

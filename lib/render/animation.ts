@@ -82,16 +82,14 @@ export function encodeAnimation(frames: Uint8Array[], options: AnimationOptions)
   if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 65535) {
     throw new RangeError(`delayMs must be in [0, 65535], got ${delayMs}`);
   }
-  if (format === "gif") return encodeGif(frames, width, height, delayMs);
-  if (format === "apng") return encodeApng(frames, width, height, delayMs);
+  if (format === "gif") return encodeGif(frames, { width, height, delayMs });
+  if (format === "apng") return encodeApng(frames, { width, height, delayMs });
   throw new RangeError(`unknown animation format ${JSON.stringify(format)}; use gif or apng`);
 }
 
 function encodeGif(
   frames: Uint8Array[],
-  width: number,
-  height: number,
-  delayMs: number,
+  { width, height, delayMs }: { width: number; height: number; delayMs: number },
 ): Uint8Array {
   const all = new Uint8Array(frames.length * frames[0].length);
   frames.forEach((frame, index) => all.set(frame, index * frame.length));
@@ -146,9 +144,7 @@ function bytesOf(size: number, fill: (view: DataView) => void): Uint8Array {
 /** APNG (RGBA, 8 bits a channel): every frame full size, replacing the previous one. */
 function encodeApng(
   frames: Uint8Array[],
-  width: number,
-  height: number,
-  delayMs: number,
+  { width, height, delayMs }: { width: number; height: number; delayMs: number },
 ): Uint8Array {
   const parts: Uint8Array[] = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])];
   parts.push(chunk(

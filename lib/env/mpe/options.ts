@@ -59,9 +59,9 @@ export function localRatioOption(defaultValue = 0.5): EnvOptionSpec {
 export function createMpeEnv<W extends World>(
   id: string,
   scenario: Scenario<W>,
-  options: CommonMpeOptions,
-  localRatio: number | null = null,
+  options: CommonMpeOptions & { localRatio?: number },
 ): MpeEnv<W> {
+  const localRatio = options.localRatio ?? null;
   return new MpeEnv({
     id,
     scenario,

@@ -73,6 +73,8 @@ export function scatter(entities: readonly Entity[], rng: ScenarioRandom, bound 
   }
 }
 
+// Four positional arguments on purpose: observations call this for every entity pair on every
+// step, and an options object per call would allocate on that path.
 /** Writes `x` at `out[at]`, `out[at + 1]` the relative position `b − a`; returns `at + 2`. */
 export function writeRelative(
   out: ObservationBuffer,

@@ -91,6 +91,5 @@ registerEnv<ReferenceOptions>({
   id: "simple_reference_v3",
   description: "MPE2 simple_reference: two agents tell each other where to go",
   options: { ...COMMON_OPTIONS, localRatio: localRatioOption(0.5) },
-  create: (options) =>
-    createMpeEnv("simple_reference_v3", new ReferenceScenario(), options, options.localRatio),
+  create: (options) => createMpeEnv("simple_reference_v3", new ReferenceScenario(), options),
 });

@@ -141,11 +141,5 @@ registerEnv<SpreadOptions>({
     },
     localRatio: localRatioOption(0.5),
   },
-  create: (options) =>
-    createMpeEnv(
-      "simple_spread_v3",
-      new SpreadScenario(options.n),
-      options,
-      options.localRatio,
-    ),
+  create: (options) => createMpeEnv("simple_spread_v3", new SpreadScenario(options.n), options),
 });

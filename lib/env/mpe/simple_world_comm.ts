@@ -207,6 +207,7 @@ export class WorldCommScenario implements Scenario {
     return at + numVel;
   }
 
+  // Positional on purpose: called per agent pair on every step (no allocation there).
   /** Whether `agent` sees `other` (same forest, both outside every forest, or the leader). */
   #visible(agent: Agent, other: Agent, forests: readonly Entity[], anyIn: boolean): boolean {
     let otherAnyIn = false;
