@@ -1,0 +1,66 @@
+/**
+ * The training loop, top to bottom: reset, act, step, store, update, log. It drives a
+ * {@linkcode TrainingSession}; everything else (building the parts, files, checkpoints,
+ * resume, signals, progress) is behind that session. Used by `deno task train` and by the
+ * browser page alike.
+ *
+ * @module
+ */
+import { selectActions } from "../agent/policy.ts";
+import type { Action } from "../env/parallel_env.ts";
+import { epsilonAt, randomActions } from "./exploration.ts";
+import type { TrainingSession } from "./session.ts";
+
+/** Trains `session` from its first episode to `config.episodes`. */
+export async function trainingLoop(session: TrainingSession): Promise<void> {
+  const { config, env, buffer, learner, algorithm, rng, counters } = session;
+  const mode = config.actionSelection === "sample" ? "sample" : "greedy";
+  for (let number = session.firstEpisode; number <= config.episodes; number++) {
+    const episode = session.beginEpisode(number); // reset (or the saved episode, on resume)
+    while (!episode.over) {
+      // Act: ε-greedy on the joint action. TRAP: the draw order (ε, then the actions) is the
+      // notebook's; changing it changes every run.
+      let actions: Action[];
+      if (rng.nextFloat() < counters.epsilon) {
+        actions = randomActions(env.actionSpaces, rng);
+      } else {
+        await session.collectLosses(episode); // the actors must be current
+        actions = selectActions(learner.actors, episode.observations, { mode, rng });
+      }
+      // Step.
+      const step = env.step(actions);
+      episode.steps++;
+      counters.totalSteps++;
+      const cut = episode.steps >= config.maxSteps; // the run's own limit truncates too
+      const truncations = cut ? step.truncations.map(() => true) : step.truncations;
+      // Store.
+      buffer.push({
+        observations: episode.observations,
+        actions,
+        rewards: step.rewards,
+        nextObservations: step.observations,
+        terminations: step.terminations,
+        truncations,
+      });
+      step.observations.forEach((o, i) => episode.observations[i].set(o));
+      step.rewards.forEach((r, i) => (episode.returns[i] += r));
+      // Update.
+      if (buffer.length > config.batchSize && counters.totalSteps % config.updateEvery === 0) {
+        for (let u = 0; u < config.numUpdates; u++) {
+          buffer.gather(
+            buffer.sampleIndices(config.batchSize, rng, session.indices),
+            session.batch,
+          );
+          learner.submit(session.batch, algorithm.drawUniforms(config.batchSize, rng));
+          counters.updateRounds++;
+        }
+      }
+      counters.epsilon = epsilonAt(config, counters.totalSteps);
+      episode.success = step.terminations.every(Boolean);
+      episode.over = step.terminations.some(Boolean) || truncations.some(Boolean);
+      if (!episode.over) await session.stopIfAsked(episode); // e.g. a signal: save, then stop
+    }
+    // Log: losses, greedy probe, metrics; the session records them (files, checkpoints).
+    await session.endEpisode(episode);
+  }
+}
