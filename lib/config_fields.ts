@@ -81,6 +81,7 @@ export const CONFIG_FIELDS = {
   epsilonEnd: field("unit", 0.05 as number, "exploration rate floor"),
   epsilonDecay: field("int+", 50_000 as number, "steps over which epsilon decays to its floor"),
   updateEvery: field("int+", 4 as number, "environment steps between update intervals"),
+  warmupSteps: field("int0", 0 as number, "environment steps before the first update"),
   numUpdates: field("int+", 1 as number, "update rounds per interval"),
   testEpisodes: field("int0", 5 as number, "episodes of the end-of-training tests"),
   checkpointEvery: runField(
@@ -93,6 +94,9 @@ export const CONFIG_FIELDS = {
     "argmax",
     "non-random training actions: the actor's argmax or a sample of its policy",
   ),
+  actionNoise: field("real0", 0.1 as number, "std of the Gaussian noise on continuous actions"),
+  actionNoiseEnd: field("real0", 0.1 as number, "floor of that std"),
+  actionNoiseDecay: field("int+", 500_000 as number, "steps over which it decays to the floor"),
   temperature: field("real+", 1 as number, "Gumbel-Softmax temperature"),
   hard: field("bool", false as boolean, "straight-through one-hot Gumbel-Softmax"),
   logitsRegularization: field("real0", 1e-3 as number, "actor logits penalty weight"),

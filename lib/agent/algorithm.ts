@@ -20,6 +20,8 @@ export interface AgentShape {
   actionKind: "discrete" | "continuous";
   /** Number of discrete actions, or length of a continuous action. */
   actionSize: number;
+  /** A continuous action's bounds, per element. */
+  bounds?: { low: readonly number[]; high: readonly number[] };
 }
 
 /** The hyperparameters every algorithm's networks share. */

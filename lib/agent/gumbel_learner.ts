@@ -8,8 +8,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { Adam, clipGradNorm } from "../nn/adam.ts";
-import { gumbelSoftmax, gumbelSoftmaxBackward, normalFromUniforms } from "../nn/gumbel.ts";
 import { Mlp, softUpdate } from "../nn/mlp.ts";
+import { layerActivations } from "../nn/activation.ts";
 import type { Batch } from "../replay_buffer.ts";
 import type { Pcg32 } from "../rng.ts";
 import type { TrainConfig } from "../config_fields.ts";
@@ -24,6 +24,13 @@ import type {
 } from "./algorithm.ts";
 import { concatTensor, drawUniformArray, forwardValues, oneHot, TfCache } from "./_inputs.ts";
 import { regressCritic, tdTargets } from "./_critic.ts";
+import { BoxHead, GumbelHead } from "./_action_heads.ts";
+import type { ActionHead } from "./_action_heads.ts";
+
+export { smoothLogits } from "./_action_heads.ts";
+
+/** Config fields of continuous actions, which every algorithm of this learner uses. */
+export const CONTINUOUS_FIELDS = ["actionNoise", "actionNoiseEnd", "actionNoiseDecay"] as const;
 
 /** The algorithms this learner runs. */
 export type GumbelVariant = "maddpg" | "matd3" | "iddpg";
@@ -140,6 +147,8 @@ export class GumbelMaddpg implements AlgorithmInstance {
   /** Offset of each agent's block `[B][A_j]` in a `[N][B][A]` noise array, per batch row. */
   readonly #actionOffsets: number[];
   readonly #actionTotal: number;
+  /** How each agent's actor outputs become actions. */
+  readonly #heads: ActionHead[];
   #rounds = 0;
 
   constructor(options: GumbelOptions, rng: Pcg32) {
@@ -167,9 +176,14 @@ export class GumbelMaddpg implements AlgorithmInstance {
       total += agent.actionSize;
     }
     this.#actionTotal = total;
+    this.#heads = agents.map((agent) => this.#head(agent));
     agents.forEach((agent, i) => {
       const critic = [this.criticInputSize(i), ...criticHidden, 1];
-      this.actors.push(Mlp.init([agent.observationSize, ...actorHidden, agent.actionSize], rng));
+      const sizes = [agent.observationSize, ...actorHidden, agent.actionSize];
+      const activations = layerActivations(sizes.length - 1, {
+        output: this.#heads[i].outputActivation,
+      });
+      this.actors.push(Mlp.init(sizes, rng, { activations }));
       this.critics.push(Mlp.init(critic, rng));
       if (this.twin) this.critics2.push(Mlp.init(critic, rng));
     });
@@ -180,6 +194,23 @@ export class GumbelMaddpg implements AlgorithmInstance {
     this.actorOptimizers = this.actors.map(adam(options.actorLr ?? 1e-4));
     this.criticOptimizers = this.critics.map(adam(options.criticLr ?? 1e-3));
     this.criticOptimizers2 = this.critics2.map(adam(options.criticLr ?? 1e-3));
+  }
+
+  #head(agent: AgentShape): ActionHead {
+    const smoothing = this.twin
+      ? { std: this.#targetNoise, clip: this.#targetNoiseClip }
+      : undefined;
+    if (agent.actionKind === "continuous") {
+      if (!agent.bounds) throw new RangeError("A continuous agent needs the bounds of its actions");
+      return new BoxHead({ ...agent.bounds, smoothing });
+    }
+    return new GumbelHead({
+      n: agent.actionSize,
+      temperature: this.#temperature,
+      hard: this.#hard,
+      logitsPenalty: this.#logitsPenalty,
+      smoothing,
+    });
   }
 
   /** Number of agents. */
@@ -264,7 +295,9 @@ export class GumbelMaddpg implements AlgorithmInstance {
       );
     }
     const block = rows * this.#actionTotal;
-    const bufferActions = batch.actions.map((a, i) => oneHot(a, this.agents[i].actionSize));
+    const bufferActions = batch.actions.map((a, i) =>
+      this.agents[i].actionKind === "discrete" ? oneHot(a, this.agents[i].actionSize) : a
+    );
     const nextActions = this.#targetActions(batch.nextObservations, uniforms, rows);
     const round: GumbelRound = {
       batch,
@@ -331,20 +364,12 @@ export class GumbelMaddpg implements AlgorithmInstance {
     return this.agents.map((shape, j) => {
       const a = shape.actionSize, offset = rows * this.#actionOffsets[j];
       const input = tf.tensor2d(nextObservations[j], [rows, shape.observationSize]);
-      const logits = forwardValues(this.#tf.of(this.targetActors[j]), input);
+      const outputs = forwardValues(this.#tf.of(this.targetActors[j]), input);
       input.dispose();
-      if (this.twin) {
-        smoothLogits(logits, uniforms.subarray(block + 2 * offset), {
-          std: this.#targetNoise,
-          clip: this.#targetNoiseClip,
-        });
-      }
-      const noise = uniforms.subarray(offset, offset + rows * a);
-      return gumbelSoftmax(logits, noise, {
-        n: a,
-        temperature: this.#temperature,
-        hard: this.#hard,
-      }).sample;
+      return this.#heads[j].targetActions(outputs, {
+        gumbel: uniforms.subarray(offset, offset + rows * a),
+        smoothing: this.twin ? uniforms.subarray(block + 2 * offset) : undefined,
+      });
     });
   }
 
@@ -379,7 +404,8 @@ export class GumbelMaddpg implements AlgorithmInstance {
 
   /**
    * The actor loss and its gradient for agent `agent`: the actions of the others from the
-   * batch, its own a Gumbel-Softmax sample of its actor (noise `[B][A_i]`).
+   * batch, its own from its actor (a Gumbel-Softmax sample with noise `[B][A_i]`, or the
+   * scaled sigmoid output for a continuous agent), the gradient through the critic.
    */
   actorGradient(
     agent: number,
@@ -392,13 +418,9 @@ export class GumbelMaddpg implements AlgorithmInstance {
     const trace = actor.forwardTrace(round.observationTensors[agent]);
     const tensors: tf.Tensor[] = trace.slice(1);
     try {
-      const logits = trace[trace.length - 1].dataSync();
-      const { sample, soft } = gumbelSoftmax(logits, noise, {
-        n: a,
-        temperature: this.#temperature,
-        hard: this.#hard,
-      });
-      const { input, actionOffset } = this.#actorCriticInput(agent, round, sample);
+      const outputs = trace[trace.length - 1].dataSync() as Float32Array;
+      const own = this.#heads[agent].actorActions(outputs, noise);
+      const { input, actionOffset } = this.#actorCriticInput(agent, round, own.actions);
       tensors.push(input);
       const critic = this.#tf.of(this.critics[agent]);
       const criticTrace = critic.forwardTrace(input);
@@ -416,22 +438,14 @@ export class GumbelMaddpg implements AlgorithmInstance {
           actionGrad[b * a + k] = inputGradValues[b * width + actionOffset + k];
         }
       }
-      const logitsGrad = gumbelSoftmaxBackward(soft, actionGrad, {
-        n: a,
-        temperature: this.#temperature,
-      });
-      let meanQ = 0, meanSquares = 0;
+      const outputGrad = own.outputGradient(actionGrad);
+      let meanQ = 0;
       for (let b = 0; b < rows; b++) meanQ += q[b];
-      const c = this.#logitsPenalty, count = logits.length;
-      for (let k = 0; k < count; k++) {
-        meanSquares += logits[k] * logits[k];
-        logitsGrad[k] += 2 * c * logits[k] / count;
-      }
-      const gradTensor = tf.tensor2d(logitsGrad, [rows, a]);
+      const gradTensor = tf.tensor2d(outputGrad, [rows, a]);
       tensors.push(gradTensor);
       const grads = new Float32Array(this.actors[agent].size);
       actor.backward(trace, gradTensor, grads);
-      return { loss: -meanQ / rows + c * meanSquares / count, grads };
+      return { loss: -meanQ / rows + own.penalty, grads };
     } finally {
       tf.dispose(tensors);
     }
@@ -513,31 +527,5 @@ export class GumbelMaddpg implements AlgorithmInstance {
 
   dispose(): void {
     this.#tf.dispose();
-  }
-}
-
-/**
- * MATD3's target-policy smoothing on logits, in place: `z += clip(std · ε, −clip, clip)`
- * with `ε` standard normal from two uniforms per logit.
- *
- * @example
- * ```ts
- * import { smoothLogits } from "./gumbel_learner.ts";
- * import assert from "node:assert/strict";
- * const logits = Float32Array.of(0, 0);
- * // u1 close to 1 gives a large normal number: the clip bounds it.
- * smoothLogits(logits, [0.999999, 0, 0.999999, 0.5], { std: 1, clip: 0.5 });
- * assert.deepEqual(Array.from(logits), [0.5, -0.5]);
- * ```
- */
-export function smoothLogits(
-  logits: Float32Array,
-  noise: ArrayLike<number>,
-  options: { std: number; clip: number },
-): void {
-  const { std, clip } = options;
-  for (let k = 0; k < logits.length; k++) {
-    const eps = std * normalFromUniforms(noise[2 * k], noise[2 * k + 1]);
-    logits[k] += Math.max(-clip, Math.min(clip, eps));
   }
 }

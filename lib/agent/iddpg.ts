@@ -5,15 +5,15 @@
  * @module
  */
 import type { AlgorithmSpec } from "./algorithm.ts";
-import { GumbelMaddpg, gumbelOptions } from "./gumbel_learner.ts";
+import { CONTINUOUS_FIELDS, GumbelMaddpg, gumbelOptions } from "./gumbel_learner.ts";
 
 /** IDDPG's declaration. */
 export const IDDPG: AlgorithmSpec = {
   name: "iddpg",
   description: "independent DDPG learners: Gumbel-Softmax MADDPG whose critics see one agent",
-  supports: { discrete: true, continuous: false, heterogeneous: true, mixedTeams: false },
+  supports: { discrete: true, continuous: true, heterogeneous: true, mixedTeams: false },
   centralizedCritic: false,
-  fields: ["temperature", "hard", "logitsRegularization"],
+  fields: ["temperature", "hard", "logitsRegularization", ...CONTINUOUS_FIELDS],
   create: ({ agents, config }, rng) =>
     new GumbelMaddpg(gumbelOptions("iddpg", agents, config), rng),
 };

@@ -6,16 +6,16 @@
  * @module
  */
 import type { AlgorithmSpec } from "./algorithm.ts";
-import { GumbelMaddpg, gumbelOptions } from "./gumbel_learner.ts";
+import { CONTINUOUS_FIELDS, GumbelMaddpg, gumbelOptions } from "./gumbel_learner.ts";
 
 /** MADDPG's declaration. */
 export const MADDPG: AlgorithmSpec = {
   name: "maddpg",
   description:
     "MADDPG (Lowe et al. 2017): Gumbel-Softmax actions, actor gradient through the critic",
-  supports: { discrete: true, continuous: false, heterogeneous: true, mixedTeams: false },
+  supports: { discrete: true, continuous: true, heterogeneous: true, mixedTeams: false },
   centralizedCritic: true,
-  fields: ["temperature", "hard", "logitsRegularization"],
+  fields: ["temperature", "hard", "logitsRegularization", ...CONTINUOUS_FIELDS],
   create: ({ agents, config }, rng) =>
     new GumbelMaddpg(gumbelOptions("maddpg", agents, config), rng),
 };

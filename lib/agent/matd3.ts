@@ -5,13 +5,13 @@
  * @module
  */
 import type { AlgorithmSpec } from "./algorithm.ts";
-import { GumbelMaddpg, gumbelOptions } from "./gumbel_learner.ts";
+import { CONTINUOUS_FIELDS, GumbelMaddpg, gumbelOptions } from "./gumbel_learner.ts";
 
 /** MATD3's declaration. */
 export const MATD3: AlgorithmSpec = {
   name: "matd3",
   description: "MATD3: MADDPG with twin critics, delayed policy updates and target smoothing",
-  supports: { discrete: true, continuous: false, heterogeneous: true, mixedTeams: false },
+  supports: { discrete: true, continuous: true, heterogeneous: true, mixedTeams: false },
   centralizedCritic: true,
   fields: [
     "temperature",
@@ -20,6 +20,7 @@ export const MATD3: AlgorithmSpec = {
     "policyDelay",
     "targetNoise",
     "targetNoiseClip",
+    ...CONTINUOUS_FIELDS,
   ],
   create: ({ agents, config }, rng) =>
     new GumbelMaddpg(gumbelOptions("matd3", agents, config), rng),

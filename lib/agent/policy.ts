@@ -3,6 +3,9 @@
  *
  * @module
  */
+import type { Action } from "../env/parallel_env.ts";
+import type { Box, Space } from "../env/spaces.ts";
+import { normalFromUniforms } from "../nn/gumbel.ts";
 import type { Mlp } from "../nn/mlp.ts";
 import type { Pcg32 } from "../rng.ts";
 
@@ -62,20 +65,47 @@ export function sampleCategorical(
   return length - 1; // u · total rounded up to the total
 }
 
+/** How {@linkcode selectActions} chooses. */
+export interface ActionChoice {
+  /** Discrete agents: `greedy` (argmax) or `sample` (of the categorical policy). */
+  mode: ActionMode;
+  /** Generator of sampled actions and of exploration noise. */
+  rng?: Pcg32;
+  /** The action spaces; an agent whose space is a Box acts continuously. @default all discrete */
+  spaces?: readonly Space[];
+  /** Std of the Gaussian noise added to continuous actions (before clipping). @default 0 */
+  noise?: number;
+}
+
 /**
- * Discrete actions of every agent: actor i sees only `observations[i]`; mode `greedy` takes
- * the argmax of its logits, `sample` draws from its categorical distribution (needs `rng`).
+ * Every agent's action; actor i sees only `observations[i]`. A discrete agent's actor gives
+ * logits: `greedy` takes their argmax, `sample` draws from their softmax. A continuous agent's
+ * actor ends in a sigmoid, scaled to its box: `low + (high − low) · μ(o)`, plus Gaussian noise
+ * of std `noise` (two uniforms per element), clipped to the box.
  */
 export function selectActions(
   actors: readonly Mlp[],
   observations: readonly Float32Array[],
-  choice: { mode: ActionMode; rng?: Pcg32 },
-): number[] {
-  const { mode, rng } = choice;
+  choice: ActionChoice,
+): Action[] {
+  const { mode, rng, spaces, noise = 0 } = choice;
   return actors.map((actor, i) => {
-    const logits = actor.forward(observations[i]);
-    if (mode === "greedy") return argmax(logits);
+    const output = actor.forward(observations[i]);
+    const space = spaces?.[i];
+    if (space?.kind === "box") return boxAction(output, space, noise, rng);
+    if (mode === "greedy") return argmax(output);
     if (!rng) throw new Error("Sampling actions needs a random number generator");
-    return sampleCategorical(logits, rng.nextFloat());
+    return sampleCategorical(output, rng.nextFloat());
   });
+}
+
+function boxAction(output: Float64Array, space: Box, noise: number, rng?: Pcg32): Float64Array {
+  if (noise > 0 && !rng) throw new Error("Exploration noise needs a random number generator");
+  for (let k = 0; k < output.length; k++) {
+    const low = space.low[k], high = space.high[k];
+    let a = low + (high - low) * output[k];
+    if (noise > 0) a += noise * normalFromUniforms(rng!.nextFloat(), rng!.nextFloat());
+    output[k] = Math.min(high, Math.max(low, a));
+  }
+  return output;
 }

@@ -34,6 +34,19 @@ export function epsilonAt(
   );
 }
 
+/**
+ * The std of the Gaussian noise on continuous actions after `totalSteps` steps: linear from
+ * `actionNoise` to `actionNoiseEnd` over `actionNoiseDecay` steps, then flat.
+ */
+export function actionNoiseAt(
+  schedule: Pick<TrainConfig, "actionNoise" | "actionNoiseEnd" | "actionNoiseDecay">,
+  totalSteps: number,
+): number {
+  const { actionNoise, actionNoiseEnd, actionNoiseDecay } = schedule;
+  const fraction = Math.min(1, totalSteps / actionNoiseDecay);
+  return actionNoise + (actionNoiseEnd - actionNoise) * fraction;
+}
+
 /** A uniformly random joint action, drawn agent by agent (the notebook's order). */
 export function randomActions(spaces: readonly Space[], rng: UniformSource): Action[] {
   return spaces.map((space) => space.sample(rng));

@@ -8,7 +8,7 @@
  */
 import { selectActions } from "../agent/policy.ts";
 import type { Action } from "../env/parallel_env.ts";
-import { epsilonAt, randomActions } from "./exploration.ts";
+import { actionNoiseAt, epsilonAt, randomActions } from "./exploration.ts";
 import type { TrainingSession } from "./session.ts";
 
 /** Trains `session` from its first episode to `config.episodes`. */
@@ -25,7 +25,13 @@ export async function trainingLoop(session: TrainingSession): Promise<void> {
         actions = randomActions(env.actionSpaces, rng);
       } else {
         await session.collectLosses(episode); // the actors must be current
-        actions = selectActions(learner.actors, episode.observations, { mode, rng });
+        const noise = actionNoiseAt(config, counters.totalSteps);
+        actions = selectActions(learner.actors, episode.observations, {
+          mode,
+          rng,
+          spaces: env.actionSpaces,
+          noise,
+        });
       }
       // Step.
       const step = env.step(actions);
@@ -45,7 +51,8 @@ export async function trainingLoop(session: TrainingSession): Promise<void> {
       step.observations.forEach((o, i) => episode.observations[i].set(o));
       step.rewards.forEach((r, i) => (episode.returns[i] += r));
       // Update.
-      if (buffer.length > config.batchSize && counters.totalSteps % config.updateEvery === 0) {
+      const due = counters.totalSteps % config.updateEvery === 0;
+      if (due && buffer.length > config.batchSize && counters.totalSteps > config.warmupSteps) {
         for (let u = 0; u < config.numUpdates; u++) {
           buffer.gather(
             buffer.sampleIndices(config.batchSize, rng, session.indices),

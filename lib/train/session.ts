@@ -40,10 +40,18 @@ export function makeTrainingEnv(config: TrainConfig): ParallelEnv {
 export function agentShapes(env: ParallelEnv): AgentShape[] {
   return env.agents.map((_, i) => {
     const action = env.actionSpaces[i];
+    if (action.kind === "discrete") {
+      return {
+        observationSize: env.observationSpaces[i].size,
+        actionKind: "discrete",
+        actionSize: action.size,
+      };
+    }
     return {
       observationSize: env.observationSpaces[i].size,
-      actionKind: action.kind === "discrete" ? "discrete" : "continuous",
+      actionKind: "continuous",
       actionSize: action.size,
+      bounds: { low: Array.from(action.low), high: Array.from(action.high) },
     };
   });
 }
