@@ -37,15 +37,25 @@ export function toLayersModel(net: Mlp, name = "mlp"): tf.LayersModel {
   return model;
 }
 
-/** Writes `net` to `dir/model.json` and `dir/weights.bin` (each file atomically). */
-export async function saveMlp(net: Mlp, dir: string, name = "mlp"): Promise<void> {
+/** A network in the Layers format: the text of `model.json` and the bytes of `weights.bin`. */
+export interface MlpArtifacts {
+  /** The `model.json` text. */
+  modelJson: string;
+  /** The `weights.bin` bytes. */
+  weights: Uint8Array;
+}
+
+/**
+ * The `model.json` text and `weights.bin` bytes of `net` (what {@linkcode saveMlp} writes).
+ * No file access: a browser zips them.
+ */
+export async function mlpArtifacts(net: Mlp, name = "mlp"): Promise<MlpArtifacts> {
   const model = toLayersModel(net, name);
   try {
-    await Deno.mkdir(dir, { recursive: true });
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    let result: MlpArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler((artifacts) => {
       const weightData = artifacts.weightData;
       if (!(weightData instanceof ArrayBuffer)) throw new Error("Expected one weights buffer");
-      await writeFileAtomic(`${dir}/${WEIGHTS_FILE}`, new Uint8Array(weightData));
       const modelJson = {
         format: "layers-model",
         generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
@@ -53,12 +63,23 @@ export async function saveMlp(net: Mlp, dir: string, name = "mlp"): Promise<void
         modelTopology: artifacts.modelTopology,
         weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
       };
-      await writeFileAtomic(`${dir}/model.json`, JSON.stringify(modelJson));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+      result = { modelJson: JSON.stringify(modelJson), weights: new Uint8Array(weightData) };
+      return Promise.resolve({
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" },
+      });
     }));
+    return result!;
   } finally {
     model.dispose();
   }
+}
+
+/** Writes `net` to `dir/model.json` and `dir/weights.bin` (each file atomically). */
+export async function saveMlp(net: Mlp, dir: string, name = "mlp"): Promise<void> {
+  const { modelJson, weights } = await mlpArtifacts(net, name);
+  await Deno.mkdir(dir, { recursive: true });
+  await writeFileAtomic(`${dir}/${WEIGHTS_FILE}`, weights);
+  await writeFileAtomic(`${dir}/model.json`, modelJson);
 }
 
 interface WeightSpec {

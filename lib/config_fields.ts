@@ -97,6 +97,11 @@ export const CONFIG_FIELDS = {
   actionNoise: field("real0", 0.1 as number, "std of the Gaussian noise on continuous actions"),
   actionNoiseEnd: field("real0", 0.1 as number, "floor of that std"),
   actionNoiseDecay: field("int+", 500_000 as number, "steps over which it decays to the floor"),
+  adversaryAlgo: choice(
+    ["same", "maddpg", "iddpg", "ddpg"] as const,
+    "same",
+    "algorithm of the adversaries' team (adversary_*, eve_0): same (as --algo), maddpg, or iddpg (ddpg)",
+  ),
   temperature: field("real+", 1 as number, "Gumbel-Softmax temperature"),
   hard: field("bool", false as boolean, "straight-through one-hot Gumbel-Softmax"),
   logitsRegularization: field("real0", 1e-3 as number, "actor logits penalty weight"),

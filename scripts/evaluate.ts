@@ -17,6 +17,7 @@ import { writeFileAtomic } from "../lib/files.ts";
 import type { Mlp } from "../lib/nn/mlp.ts";
 import { Pcg32 } from "../lib/rng.ts";
 import { agentShapes, makeTrainingEnv } from "../lib/train/run.ts";
+import { isAdversary } from "../lib/train/session.ts";
 import { runEpisodes } from "../lib/trainer.ts";
 import type { EpisodeOptions, TestResult } from "../lib/trainer.ts";
 
@@ -31,6 +32,9 @@ Runs a trained run's actors, decentralized, in the run's environment, and writes
   --seed N           seed of the sampling policy and of the environment's first reset
                      [the run's seed]
   --max-steps N      step limit per episode [the run's max-steps]
+  --adversaries-from DIR
+                     the adversaries (adversary_*, eve_0) act with the actors of this other
+                     run of the same environment, as the MADDPG paper pits teams
   --help             this text`;
 
 /** Contents of `eval.json`. */
@@ -73,15 +77,38 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
   return { config, env, actors };
 }
 
-/** Evaluates `runDir`'s actors. */
+/**
+ * Replaces the adversaries' actors of `run` by those of the run in `dir` (the same
+ * environment and agents).
+ */
+export async function takeAdversaries(run: LoadedRun, dir: string): Promise<void> {
+  const other = await loadRun(dir);
+  if (other.env.id !== run.env.id || other.env.agents.join() !== run.env.agents.join()) {
+    throw new UsageError(
+      `--adversaries-from ${dir} trained ${other.env.id} (${
+        other.env.agents.join(", ")
+      }), not ${run.env.id} (${run.env.agents.join(", ")})`,
+    );
+  }
+  const adversaries = run.env.agents.map(isAdversary);
+  if (!adversaries.some(Boolean)) throw new UsageError(`${run.env.id} has no adversaries`);
+  adversaries.forEach((adversary, i) => {
+    if (adversary) run.actors[i] = other.actors[i];
+  });
+}
+
+/** Evaluates `runDir`'s actors (with another run's adversaries, if `adversariesFrom`). */
 export async function evaluate(
   runDir: string,
   options: Pick<EpisodeOptions, "episodes" | "policy" | "onScene"> & {
     seed?: number;
     maxSteps?: number;
+    adversariesFrom?: string;
   },
 ): Promise<EvalRecord> {
-  const { config, env, actors } = await loadRun(runDir);
+  const run = await loadRun(runDir);
+  if (options.adversariesFrom) await takeAdversaries(run, options.adversariesFrom);
+  const { config, env, actors } = run;
   const seed = options.seed ?? config.seed;
   const maxSteps = options.maxSteps ?? config.maxSteps;
   const result = runEpisodes({ ...options, actors, env, maxSteps, rng: new Pcg32(seed), seed });
@@ -105,6 +132,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     policy: { type: "string" },
     seed: { type: "string" },
     "max-steps": { type: "string" },
+    "adversaries-from": { type: "string" },
     help: { type: "boolean" },
   });
   if (values.help) {
@@ -119,7 +147,8 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const maxSteps = values["max-steps"] === undefined
     ? undefined
     : integerFlag("--max-steps", values["max-steps"]);
-  const result = await evaluate(runDir, { episodes, policy, seed, maxSteps });
+  const adversariesFrom = values["adversaries-from"] as string | undefined;
+  const result = await evaluate(runDir, { episodes, policy, seed, maxSteps, adversariesFrom });
   console.log(`--- Evaluating ${runDir} (${policy}, ${episodes} episodes) ---`);
   result.episodes.forEach((e, i) =>
     console.log(

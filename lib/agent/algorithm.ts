@@ -20,6 +20,8 @@ export interface AgentShape {
   actionKind: "discrete" | "continuous";
   /** Number of discrete actions, or length of a continuous action. */
   actionSize: number;
+  /** Whether the agent is on the adversaries' team (MPE2's `adversary_*`, `eve_0`). */
+  adversary?: boolean;
   /** A continuous action's bounds, per element. */
   bounds?: { low: readonly number[]; high: readonly number[] };
 }

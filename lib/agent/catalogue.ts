@@ -8,7 +8,12 @@
 import { flagOf } from "../config_fields.ts";
 import type { AlgorithmName, ConfigField, TrainConfig } from "../config_fields.ts";
 import type { Pcg32 } from "../rng.ts";
-import type { AgentShape, AlgorithmInstance, AlgorithmSpec } from "./algorithm.ts";
+import type {
+  AgentShape,
+  AlgorithmInstance,
+  AlgorithmSpec,
+  AlgorithmSupport,
+} from "./algorithm.ts";
 import { IDDPG } from "./iddpg.ts";
 import { MADDPG } from "./maddpg.ts";
 import { MATD3 } from "./matd3.ts";
@@ -22,16 +27,28 @@ export const ALGORITHMS: Readonly<Record<AlgorithmName, AlgorithmSpec>> = {
   iddpg: IDDPG,
 };
 
+/** Fields that a capability allows rather than the fields list: teams of two algorithms. */
+const CAPABILITY_FIELDS: Partial<Record<ConfigField, keyof AlgorithmSupport>> = {
+  adversaryAlgo: "mixedTeams",
+};
+
 /** Fields some algorithm declares: each is refused by the algorithms that do not. */
-export const ALGORITHM_FIELDS: ReadonlySet<ConfigField> = new Set(
-  Object.values(ALGORITHMS).flatMap((spec) => spec.fields),
-);
+export const ALGORITHM_FIELDS: ReadonlySet<ConfigField> = new Set([
+  ...Object.values(ALGORITHMS).flatMap((spec) => spec.fields),
+  ...Object.keys(CAPABILITY_FIELDS) as ConfigField[],
+]);
+
+/** Whether `spec` uses `field`, by its fields list or its capabilities. */
+function uses(spec: AlgorithmSpec, field: ConfigField): boolean {
+  const capability = CAPABILITY_FIELDS[field];
+  return capability ? spec.supports[capability] : spec.fields.includes(field);
+}
 
 /** The algorithms that use `field` (every algorithm for the common fields). */
 export function algorithmsUsing(field: ConfigField): AlgorithmName[] {
   const all = Object.values(ALGORITHMS);
   if (!ALGORITHM_FIELDS.has(field)) return all.map((spec) => spec.name);
-  return all.filter((spec) => spec.fields.includes(field)).map((spec) => spec.name);
+  return all.filter((spec) => uses(spec, field)).map((spec) => spec.name);
 }
 
 /**
@@ -43,7 +60,7 @@ export function unusedFieldError(
   given: Iterable<ConfigField>,
 ): string | undefined {
   for (const field of given) {
-    if (ALGORITHM_FIELDS.has(field) && !spec.fields.includes(field)) {
+    if (ALGORITHM_FIELDS.has(field) && !uses(spec, field)) {
       return `${flagOf(field)} applies to ${
         algorithmsUsing(field).join(", ")
       }, not to --algo ${spec.name}`;

@@ -39,6 +39,11 @@ export type GumbelVariant = "maddpg" | "matd3" | "iddpg";
 export interface GumbelOptions extends LearningOptions {
   /** `maddpg` (centralized critic), `matd3` (twin centralized critics), `iddpg` (local critics). */
   variant: GumbelVariant;
+  /**
+   * Teams: each agent's own variant, `maddpg` or `iddpg` (a centralized or a local critic), as
+   * the MADDPG paper pits MADDPG agents against DDPG adversaries. @default `variant` for all
+   */
+  variants?: readonly GumbelVariant[];
   /** Each agent's sizes (discrete actions). */
   agents: readonly AgentShape[];
   /** Gumbel-Softmax temperature. @default 1 */
@@ -79,8 +84,11 @@ export function gumbelOptions(
   agents: readonly AgentShape[],
   config: TrainConfig,
 ): GumbelOptions {
+  const team = config.adversaryAlgo;
+  const adversaries: GumbelVariant = team === "same" ? variant : team === "ddpg" ? "iddpg" : team;
   return {
     variant,
+    variants: agents.map((agent) => (agent.adversary ? adversaries : variant)),
     agents,
     actorLr: config.actorLr,
     criticLr: config.criticLr,
@@ -113,8 +121,8 @@ export class GumbelMaddpg implements AlgorithmInstance {
   /** Which algorithm. */
   readonly variant: GumbelVariant;
   readonly agents: readonly AgentShape[];
-  /** Whether critics see every agent (all but `iddpg`). */
-  readonly centralized: boolean;
+  /** Whether each agent's critic sees every agent (all but `iddpg` agents). */
+  readonly centralized: readonly boolean[];
   /** Whether each agent has twin critics (`matd3`). */
   readonly twin: boolean;
   readonly actors: Mlp[] = [];
@@ -155,7 +163,16 @@ export class GumbelMaddpg implements AlgorithmInstance {
     const { variant, agents, actorHidden = [128, 128], criticHidden = [256, 256] } = options;
     this.variant = variant;
     this.agents = agents;
-    this.centralized = variant !== "iddpg";
+    const variants = options.variants ?? agents.map(() => variant);
+    if (variants.length !== agents.length) {
+      throw new RangeError(
+        `${agents.length} agents need ${agents.length} variants, got ${variants.length}`,
+      );
+    }
+    if (variants.some((v) => (v === "matd3") !== (variant === "matd3"))) {
+      throw new RangeError("matd3 cannot be mixed with other variants in one team setup");
+    }
+    this.centralized = variants.map((v) => v !== "iddpg");
     this.twin = variant === "matd3";
     this.#gamma = options.gamma ?? 0.99;
     this.#tau = options.tau ?? 1e-3;
@@ -220,7 +237,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
 
   /** Width of agent i's critic input: all observations and actions, or its own (`iddpg`). */
   criticInputSize(agent: number): number {
-    const seen = this.centralized ? this.agents : [this.agents[agent]];
+    const seen = this.centralized[agent] ? this.agents : [this.agents[agent]];
     return seen.reduce((sum, a) => sum + a.observationSize + a.actionSize, 0);
   }
 
@@ -312,13 +329,18 @@ export class GumbelMaddpg implements AlgorithmInstance {
       round.observationTensors = batch.observations.map((data, i) =>
         tf.tensor2d(data, [rows, this.agents[i].observationSize])
       );
-      if (this.centralized) {
-        const input = concatTensor([...batch.observations, ...bufferActions], rows);
-        const nextInput = concatTensor([...batch.nextObservations, ...nextActions], rows);
-        round.inputs = new Array(n).fill(input);
-        round.nextInputs = new Array(n).fill(nextInput);
-      } else {
-        for (let i = 0; i < n; i++) {
+      // Centralized critics share one input; a local critic sees its own agent only.
+      const shared = this.centralized.some(Boolean)
+        ? {
+          input: concatTensor([...batch.observations, ...bufferActions], rows),
+          next: concatTensor([...batch.nextObservations, ...nextActions], rows),
+        }
+        : undefined;
+      for (let i = 0; i < n; i++) {
+        if (this.centralized[i]) {
+          round.inputs.push(shared!.input);
+          round.nextInputs.push(shared!.next);
+        } else {
           round.inputs.push(concatTensor([batch.observations[i], bufferActions[i]], rows));
           round.nextInputs.push(concatTensor([batch.nextObservations[i], nextActions[i]], rows));
         }
@@ -458,7 +480,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
     sample: Float32Array,
   ): { input: tf.Tensor2D; actionOffset: number } {
     const rows = batch.size;
-    if (!this.centralized) {
+    if (!this.centralized[agent]) {
       const input = concatTensor([batch.observations[agent], sample], rows);
       return { input, actionOffset: this.agents[agent].observationSize };
     }

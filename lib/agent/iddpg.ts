@@ -11,9 +11,14 @@ import { CONTINUOUS_FIELDS, GumbelMaddpg, gumbelOptions } from "./gumbel_learner
 export const IDDPG: AlgorithmSpec = {
   name: "iddpg",
   description: "independent DDPG learners: Gumbel-Softmax MADDPG whose critics see one agent",
-  supports: { discrete: true, continuous: true, heterogeneous: true, mixedTeams: false },
+  supports: { discrete: true, continuous: true, heterogeneous: true, mixedTeams: true },
   centralizedCritic: false,
-  fields: ["temperature", "hard", "logitsRegularization", ...CONTINUOUS_FIELDS],
+  fields: [
+    "temperature",
+    "hard",
+    "logitsRegularization",
+    ...CONTINUOUS_FIELDS,
+  ],
   create: ({ agents, config }, rng) =>
     new GumbelMaddpg(gumbelOptions("iddpg", agents, config), rng),
 };

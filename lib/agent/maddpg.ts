@@ -13,9 +13,14 @@ export const MADDPG: AlgorithmSpec = {
   name: "maddpg",
   description:
     "MADDPG (Lowe et al. 2017): Gumbel-Softmax actions, actor gradient through the critic",
-  supports: { discrete: true, continuous: true, heterogeneous: true, mixedTeams: false },
+  supports: { discrete: true, continuous: true, heterogeneous: true, mixedTeams: true },
   centralizedCritic: true,
-  fields: ["temperature", "hard", "logitsRegularization", ...CONTINUOUS_FIELDS],
+  fields: [
+    "temperature",
+    "hard",
+    "logitsRegularization",
+    ...CONTINUOUS_FIELDS,
+  ],
   create: ({ agents, config }, rng) =>
     new GumbelMaddpg(gumbelOptions("maddpg", agents, config), rng),
 };

@@ -66,7 +66,9 @@ export function runEpisodes(options: EpisodeOptions): TestResult {
     const returns = new Array(env.agents.length).fill(0);
     let length = 0, success = false, over = false;
     while (!over && length < maxSteps) {
-      const step = env.step(selectActions(actors, observations, { mode: policy, rng, spaces: env.actionSpaces }));
+      const step = env.step(
+        selectActions(actors, observations, { mode: policy, rng, spaces: env.actionSpaces }),
+      );
       observations = step.observations;
       step.rewards.forEach((r, i) => (returns[i] += r));
       length++;

@@ -38,22 +38,22 @@ export function makeTrainingEnv(config: TrainConfig): ParallelEnv {
 
 /** Each agent's sizes from its spaces. */
 export function agentShapes(env: ParallelEnv): AgentShape[] {
-  return env.agents.map((_, i) => {
+  return env.agents.map((name, i) => {
     const action = env.actionSpaces[i];
-    if (action.kind === "discrete") {
-      return {
-        observationSize: env.observationSpaces[i].size,
-        actionKind: "discrete",
-        actionSize: action.size,
-      };
-    }
-    return {
+    const common = {
       observationSize: env.observationSpaces[i].size,
-      actionKind: "continuous",
       actionSize: action.size,
-      bounds: { low: Array.from(action.low), high: Array.from(action.high) },
+      adversary: isAdversary(name),
     };
+    if (action.kind === "discrete") return { ...common, actionKind: "discrete" };
+    const bounds = { low: Array.from(action.low), high: Array.from(action.high) };
+    return { ...common, actionKind: "continuous", bounds };
   });
+}
+
+/** Whether an agent is on the adversaries' team, by its MPE2 name (`adversary_0`, `eve_0`, …). */
+export function isAdversary(name: string): boolean {
+  return /^(lead)?adversary_|^eve_/.test(name);
 }
 
 /** One episode in progress. */
@@ -125,6 +125,9 @@ export function buildParts(config: TrainConfig): SessionParts {
   const shapes = agentShapes(env);
   const refusal = agentsError(ALGORITHMS[config.algo], env, shapes);
   if (refusal) throw new UsageError(refusal);
+  if (config.adversaryAlgo !== "same" && !shapes.some((shape) => shape.adversary)) {
+    throw new UsageError(`--adversary-algo needs adversaries; ${env.id} has none`);
+  }
   const algorithm = createAlgorithm(config, shapes, rng);
   const buffer = new ReplayBuffer({
     capacity: config.bufferSize,

@@ -1,0 +1,127 @@
+/// <reference lib="dom" />
+/**
+ * The runs view: `runs.json` as a table with filters by environment and algorithm, links to
+ * each run's charts and replay, and checkboxes to compare runs.
+ *
+ * @module
+ */
+import type { RunEntry } from "../lib/serve/run_index.ts";
+import { byId, fetchJson, h } from "./dom.ts";
+import { routeHash } from "./route.ts";
+
+export type { RunEntry };
+
+/** Fetches `runs.json`, the `listRuns()` index of the results directory. */
+export async function fetchRuns(): Promise<RunEntry[]> {
+  const runs = await fetchJson("runs.json");
+  if (!Array.isArray(runs)) throw new Error("runs.json holds no list of runs");
+  return runs.filter((run): run is RunEntry => typeof run?.path === "string");
+}
+
+/** The run's display name. */
+export function runName(run: RunEntry): string {
+  return run.name || run.path;
+}
+
+function formatNumber(value: number | null | undefined, digits: number): string {
+  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "–";
+}
+
+function formatRate(value: number | null | undefined): string {
+  return typeof value === "number" && Number.isFinite(value) ? `${Math.round(value * 100)} %` : "–";
+}
+
+/** Puts `values` into a filter `select`, keeping its choice when still offered. */
+function fillFilter(select: HTMLSelectElement, values: string[]): void {
+  const previous = select.value;
+  select.replaceChildren(
+    h("option", { value: "" }, "all"),
+    ...values.map((value) => h("option", { value }, value)),
+  );
+  select.value = values.includes(previous) ? previous : "";
+}
+
+function row(run: RunEntry, onSelect: () => void): HTMLTableRowElement {
+  const problems = run.problems ?? [];
+  const replay = run.hasActors === false
+    ? h("span", { class: "muted", title: "the run has no saved actors" }, "replay")
+    : h("a", { href: routeHash({ view: "replay", path: run.path }) }, "replay");
+  return h(
+    "tr",
+    { "data-path": run.path, class: problems.length > 0 ? "has-problems" : undefined },
+    h(
+      "td",
+      {},
+      h("input", {
+        type: "checkbox",
+        class: "run-select",
+        value: run.path,
+        "aria-label": `select ${runName(run)}`,
+        onchange: onSelect,
+      }),
+    ),
+    h(
+      "td",
+      { class: "name" },
+      h("a", { href: routeHash({ view: "charts", path: run.path }) }, runName(run)),
+      run.experiment ? h("span", { class: "muted" }, ` (${run.experiment})`) : null,
+      ...problems.map((problem) => h("div", { class: "problem" }, problem)),
+    ),
+    h("td", {}, run.algo ?? "–"),
+    h("td", {}, run.env ?? "–"),
+    h("td", { class: "num" }, run.seed?.toString() ?? "–"),
+    h("td", { class: "num" }, run.episodes?.toString() ?? "–"),
+    h("td", { class: "num" }, formatNumber(run.finalReward, 2)),
+    h("td", { class: "num" }, formatRate(run.greedySuccessRate)),
+    h(
+      "td",
+      { class: "links" },
+      h("a", { href: routeHash({ view: "charts", path: run.path }) }, "charts"),
+      " · ",
+      replay,
+    ),
+  );
+}
+
+let runs: RunEntry[] = [];
+
+/** Draws the table of the runs that pass the filters. */
+function render(): void {
+  const env = byId<HTMLSelectElement>("filter-env").value;
+  const algo = byId<HTMLSelectElement>("filter-algo").value;
+  const shown = runs.filter((run) => (!env || run.env === env) && (!algo || run.algo === algo));
+  const compare = byId<HTMLButtonElement>("runs-compare");
+  const updateCompare = () => {
+    const selected = [...document.querySelectorAll<HTMLInputElement>(".run-select:checked")];
+    compare.disabled = selected.length === 0;
+    compare.textContent = selected.length > 0 ? `Compare (${selected.length})` : "Compare";
+  };
+  byId("runs-table").querySelector("tbody")!.replaceChildren(
+    ...shown.map((run) => row(run, updateCompare)),
+  );
+  byId("runs-empty").hidden = runs.length > 0;
+  byId("runs-table").hidden = runs.length === 0;
+  byId("runs-none-match").hidden = runs.length === 0 || shown.length > 0;
+  updateCompare();
+}
+
+/** Wires the filters and the compare button (once). */
+export function initRunsView(): void {
+  byId("filter-env").addEventListener("change", render);
+  byId("filter-algo").addEventListener("change", render);
+  byId("runs-compare").addEventListener("click", () => {
+    const paths = [...document.querySelectorAll<HTMLInputElement>(".run-select:checked")]
+      .map((box) => box.value);
+    if (paths.length > 0) location.hash = routeHash({ view: "compare", paths });
+  });
+}
+
+/** Fetches `runs.json` and shows the table. */
+export async function showRuns(): Promise<void> {
+  runs = await fetchRuns();
+  const distinct = (key: "env" | "algo") =>
+    [...new Set(runs.map((run) => run[key]).filter((v): v is string => !!v))].sort();
+  fillFilter(byId<HTMLSelectElement>("filter-env"), distinct("env"));
+  fillFilter(byId<HTMLSelectElement>("filter-algo"), distinct("algo"));
+  render();
+}

@@ -1,0 +1,400 @@
+/// <reference lib="dom" />
+/**
+ * The `#train` view: trains a preset in a Web Worker (`train_worker.ts`, served as
+ * `./train_worker.js`) with the project's library, draws the reward curve as it goes, and
+ * offers the zipped run directory (which `deno task evaluate --run <unzipped dir>` accepts).
+ *
+ * @module
+ */
+import maddpgJson from "../configs/maddpg.json" with { type: "json" };
+import { DEFAULT_TRAIN_CONFIG } from "../lib/config_fields.ts";
+import type { TrainConfig } from "../lib/config_fields.ts";
+import type { EpisodeMetrics } from "../lib/train/episode_log.ts";
+import { showError as showPageError } from "./dom.ts";
+import type { BrowserSummary, StartMessage, WorkerMessage } from "./train_worker.ts";
+
+/** What `#train-preset` offers. */
+export interface TrainPreset {
+  /** Shown in the select. */
+  label: string;
+  /** The whole config. */
+  config: TrainConfig;
+}
+
+/**
+ * The presets. `grid-maddpg` is `configs/maddpg.json` (imported) over the defaults: MADDPG on
+ * the 5×5 grid world, 200 episodes. `spread-small` is MADDPG on `simple_spread_v3` with a small
+ * budget.
+ */
+export const TRAIN_PRESETS: Record<string, TrainPreset> = {
+  "grid-maddpg": {
+    label: "MADDPG, grid world (configs/maddpg.json, 200 episodes)",
+    config: { ...DEFAULT_TRAIN_CONFIG, ...(maddpgJson as Partial<TrainConfig>) },
+  },
+  "spread-small": {
+    label: "MADDPG, simple_spread_v3 (60 episodes, small networks)",
+    config: {
+      ...DEFAULT_TRAIN_CONFIG,
+      ...(maddpgJson as Partial<TrainConfig>),
+      env: "simple_spread_v3",
+      episodes: 60,
+      maxSteps: 25,
+      batchSize: 64,
+      bufferSize: 20_000,
+      actorHidden: [64, 64],
+      criticHidden: [64, 64],
+      epsilonDecay: 1000,
+    },
+  },
+};
+
+/** Options of {@linkcode train}. */
+export interface TrainViewOptions {
+  /** A key of {@linkcode TRAIN_PRESETS}. */
+  preset: string;
+  /** Episodes (default: the preset's). */
+  episodes?: number;
+  /** Seed (default: the preset's). */
+  seed?: number;
+}
+
+/** What {@linkcode train} resolves with. */
+export interface TrainViewResult {
+  /** Episodes trained. */
+  episodes: number;
+  /** Whether a greedy probe episode succeeded during training. */
+  greedySuccess: boolean;
+  /** The first episode after which one did (null: none). */
+  firstGreedySuccess: number | null;
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const CHART_WIDTH = 640, CHART_HEIGHT = 240, MARGIN = 36;
+
+let lastZip: Uint8Array | undefined;
+let lastUrl: string | undefined;
+let running = false;
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const element = Object.assign(document.createElement(tag), props);
+  element.append(...children);
+  return element;
+}
+
+function byId<T extends HTMLElement>(id: string): T | null {
+  return document.getElementById(id) as T | null;
+}
+
+/**
+ * Builds the view in `container` (itself when it is `#view-train`, else a new `#view-train`
+ * section appended to it).
+ */
+export function mountTrainView(container: HTMLElement): HTMLElement {
+  let view = container;
+  if (container.id !== "view-train") {
+    view = byId("view-train") ?? el("section", { id: "view-train" });
+    if (!view.parentElement) container.append(view);
+  }
+  view.replaceChildren();
+  const select = el("select", { id: "train-preset" });
+  for (const [name, preset] of Object.entries(TRAIN_PRESETS)) {
+    select.append(el("option", { value: name, textContent: preset.label }));
+  }
+  const episodes = el("input", {
+    id: "train-episodes",
+    type: "number",
+    min: "1",
+    step: "1",
+    placeholder: String(TRAIN_PRESETS["grid-maddpg"].config.episodes),
+    title: "episodes (empty: the preset's)",
+  });
+  episodes.style.width = "6em";
+  const seed = el("input", {
+    id: "train-seed",
+    type: "number",
+    min: "0",
+    step: "1",
+    placeholder: String(TRAIN_PRESETS["grid-maddpg"].config.seed),
+    title: "seed (empty: the preset's)",
+  });
+  seed.style.width = "6em";
+  const updatePlaceholders = () => {
+    const config = TRAIN_PRESETS[select.value].config;
+    episodes.placeholder = String(config.episodes);
+    seed.placeholder = String(config.seed);
+  };
+  select.addEventListener("change", updatePlaceholders);
+  const start = el("button", { id: "train-start", type: "button", textContent: "Train" });
+  const download = el("a", { id: "train-download", hidden: true, textContent: "run.zip" });
+  download.download = "run.zip";
+  start.addEventListener("click", () => {
+    const parse = (input: HTMLInputElement) =>
+      input.value.trim() === "" ? undefined : Number(input.value);
+    train({ preset: select.value, episodes: parse(episodes), seed: parse(seed) }).catch(() => {
+      // Shown in #train-status and #error by train().
+    });
+  });
+  view.append(
+    el("div", { className: "view-head" }, el("h2", { textContent: "Train in the browser" })),
+    el(
+      "p",
+      { className: "muted" },
+      "Trains in a Web Worker with the project's library (tfjs, wasm backend); the zipped run " +
+        "directory is accepted by deno task evaluate --run <unzipped dir>.",
+    ),
+    el(
+      "div",
+      { className: "controls" },
+      el("label", {}, "preset ", select),
+      " ",
+      el("label", {}, "episodes ", episodes),
+      " ",
+      el("label", {}, "seed ", seed),
+      " ",
+      start,
+    ),
+    el("p", { id: "train-status", textContent: "idle", ariaLive: "polite" }),
+    el("div", { id: "train-chart" }),
+    el("p", {}, download),
+  );
+  drawChart(byIdIn(view, "train-chart"), []);
+  if (lastUrl) showDownload(download, lastUrl, lastZip!.byteLength);
+  return view;
+}
+
+function byIdIn<T extends HTMLElement>(root: HTMLElement, id: string): T {
+  return root.querySelector(`#${id}`) as T;
+}
+
+/** Moving average over the last `window` values. */
+function movingAverage(values: readonly number[], window: number): number[] {
+  let sum = 0;
+  return values.map((v, i) => {
+    sum += v;
+    if (i >= window) sum -= values[i - window];
+    return sum / Math.min(i + 1, window);
+  });
+}
+
+/** Draws the reward per episode (and its 10-episode moving average) into `chart`. */
+function drawChart(chart: HTMLElement | null, history: readonly EpisodeMetrics[]): void {
+  if (!chart) return;
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", `0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`);
+  svg.setAttribute("width", String(CHART_WIDTH));
+  svg.setAttribute("height", String(CHART_HEIGHT));
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "reward per episode");
+  const add = (tag: string, attrs: Record<string, string | number>, text?: string) => {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    if (text !== undefined) node.textContent = text;
+    svg.append(node);
+    return node;
+  };
+  const left = MARGIN + 14, right = CHART_WIDTH - 10, top = 10, bottom = CHART_HEIGHT - MARGIN;
+  add("rect", {
+    x: left,
+    y: top,
+    width: right - left,
+    height: bottom - top,
+    fill: "none",
+    stroke: "#ccc",
+  });
+  const rewards = history.map((m) => m.reward);
+  const n = Math.max(rewards.length, 2);
+  const lo = Math.min(...rewards, 0);
+  let hi = Math.max(...rewards, 0);
+  if (hi - lo < 1e-9) hi = lo + 1;
+  const x = (i: number) => left + (i / (n - 1)) * (right - left);
+  const y = (r: number) => bottom - ((r - lo) / (hi - lo)) * (bottom - top);
+  const points = (values: readonly number[]) =>
+    values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+  add("line", { x1: left, x2: right, y1: y(0), y2: y(0), stroke: "#eee" });
+  add("text", { x: left - 4, y: top + 10, "text-anchor": "end", "font-size": 11 }, fmt(hi));
+  add("text", { x: left - 4, y: bottom, "text-anchor": "end", "font-size": 11 }, fmt(lo));
+  add("text", { x: left, y: bottom + 14, "font-size": 11 }, "1");
+  add(
+    "text",
+    { x: right, y: bottom + 14, "text-anchor": "end", "font-size": 11 },
+    String(Math.max(rewards.length, 1)),
+  );
+  add(
+    "text",
+    { x: (left + right) / 2, y: bottom + 28, "text-anchor": "middle", "font-size": 12 },
+    "episode (reward: grey; 10-episode mean: blue)",
+  );
+  if (rewards.length > 0) {
+    add("polyline", {
+      class: "reward",
+      points: points(rewards),
+      fill: "none",
+      stroke: "#bbb",
+      "stroke-width": 1,
+    });
+    add("polyline", {
+      class: "reward-mean",
+      points: points(movingAverage(rewards, 10)),
+      fill: "none",
+      stroke: "#1f77b4",
+      "stroke-width": 2,
+    });
+  }
+  chart.replaceChildren(svg);
+}
+
+function fmt(value: number): string {
+  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(1);
+}
+
+function showDownload(link: HTMLAnchorElement | null, url: string, bytes: number): void {
+  if (!link) return;
+  link.href = url;
+  link.download = "run.zip";
+  link.textContent = `run.zip (${(bytes / 1024).toFixed(0)} KB): the run directory`;
+  link.hidden = false;
+}
+
+function showError(message: string): void {
+  const status = byId("train-status");
+  if (status) status.textContent = `error: ${message}`;
+  try {
+    showPageError(message);
+  } catch {
+    // A page without #error: the status says it.
+  }
+}
+
+/**
+ * Trains `options.preset` in a Web Worker, updating `#train-status`, `#train-chart` and, when
+ * done, `#train-download` (when the view is mounted). Resolves when training is done.
+ */
+export function train(options: TrainViewOptions): Promise<TrainViewResult> {
+  const preset = TRAIN_PRESETS[options.preset];
+  if (!preset) {
+    const message = `unknown preset ${JSON.stringify(options.preset)} (known: ${
+      Object.keys(TRAIN_PRESETS).join(", ")
+    })`;
+    showError(message);
+    return Promise.reject(new Error(message));
+  }
+  if (running) return Promise.reject(new Error("a training run is already in progress"));
+  const config: TrainConfig = { ...preset.config };
+  if (options.episodes !== undefined) config.episodes = options.episodes;
+  if (options.seed !== undefined) config.seed = options.seed;
+  if (!Number.isInteger(config.episodes) || config.episodes < 1) {
+    const message = `episodes must be a positive integer, got ${options.episodes}`;
+    showError(message);
+    return Promise.reject(new Error(message));
+  }
+  if (!Number.isInteger(config.seed) || config.seed < 0) {
+    const message = `seed must be a non-negative integer, got ${options.seed}`;
+    showError(message);
+    return Promise.reject(new Error(message));
+  }
+
+  const select = byId<HTMLSelectElement>("train-preset");
+  if (select) select.value = options.preset;
+  const start = byId<HTMLButtonElement>("train-start");
+  const status = byId("train-status");
+  const chart = byId("train-chart");
+  const link = byId<HTMLAnchorElement>("train-download");
+  const setStatus = (text: string) => {
+    if (status) status.textContent = text;
+  };
+  if (start) start.disabled = true;
+  if (link) link.hidden = true;
+  setStatus(`starting: ${config.episodes} episodes of ${config.algo} on ${config.env}`);
+  drawChart(chart, []);
+  running = true;
+
+  const history: EpisodeMetrics[] = [];
+  let firstGreedySuccess: number | null = null;
+  let lastDraw = 0;
+  const worker = new Worker("./train_worker.js", { type: "module" });
+  return new Promise<TrainViewResult>((resolve, reject) => {
+    const finish = () => {
+      running = false;
+      worker.terminate();
+      if (start) start.disabled = false;
+    };
+    const fail = (message: string) => {
+      finish();
+      showError(message);
+      reject(new Error(message));
+    };
+    worker.addEventListener("error", (event) => {
+      event.preventDefault();
+      fail(`training worker: ${event.message || "failed to load ./train_worker.js"}`);
+    });
+    worker.addEventListener("messageerror", () => fail("training worker: unreadable message"));
+    worker.addEventListener("message", (event: MessageEvent<WorkerMessage>) => {
+      const message = event.data;
+      switch (message.type) {
+        case "ready":
+          setStatus(`training on tfjs ${message.runtime.backend} (${config.episodes} episodes)`);
+          break;
+        case "episode": {
+          const m = message.metrics;
+          history.push(m);
+          if (m.greedySuccess && firstGreedySuccess === null) firstGreedySuccess = m.episode;
+          const greedy = firstGreedySuccess === null
+            ? ""
+            : ` (greedy success at episode ${firstGreedySuccess})`;
+          setStatus(
+            `episode ${m.episode}/${config.episodes}, reward ${m.reward.toFixed(2)}${greedy}`,
+          );
+          const now = performance.now();
+          if (now - lastDraw > 100 || m.episode === config.episodes) {
+            drawChart(chart, history);
+            lastDraw = now;
+          }
+          break;
+        }
+        case "done": {
+          const summary: BrowserSummary = message.summary;
+          const first = summary.firstGreedySuccess ?? firstGreedySuccess;
+          lastZip = message.files;
+          if (lastUrl) URL.revokeObjectURL(lastUrl);
+          lastUrl = URL.createObjectURL(
+            new Blob([message.files as Uint8Array<ArrayBuffer>], { type: "application/zip" }),
+          );
+          showDownload(link, lastUrl, message.files.byteLength);
+          drawChart(chart, history);
+          const seconds = summary.wallSeconds.toFixed(1);
+          setStatus(
+            first === null
+              ? `done: no greedy success in ${summary.episodes} episodes (${seconds} s) — done`
+              : `done: greedy success at episode ${first} of ${summary.episodes} (${seconds} s) — done`,
+          );
+          finish();
+          resolve({
+            episodes: summary.episodes,
+            greedySuccess: first !== null,
+            firstGreedySuccess: first,
+          });
+          break;
+        }
+        case "error":
+          fail(message.message);
+          break;
+      }
+    });
+    const startMessage: StartMessage = { type: "start", config };
+    worker.postMessage(startMessage);
+  });
+}
+
+/** The zip of the last trained run directory, base64-encoded (undefined before any). */
+export function lastDownload(): { name: string; base64: string } | undefined {
+  if (!lastZip) return undefined;
+  let binary = "";
+  for (let i = 0; i < lastZip.length; i += 0x8000) {
+    binary += String.fromCharCode(...lastZip.subarray(i, i + 0x8000));
+  }
+  return { name: "run.zip", base64: btoa(binary) };
+}
