@@ -160,6 +160,9 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   console.log(
     `Average Reward: ${result.averageReward.toFixed(2)} | Success rate: ${result.successRate}`,
   );
+  for (const [name, value] of Object.entries(result.measures ?? {})) {
+    console.log(`  ${name}: ${Number.isInteger(value) ? value : value.toFixed(3)} (mean)`);
+  }
   await writeFileAtomic(`${runDir}/eval.json`, JSON.stringify(result, null, 2) + "\n");
   console.log(`Wrote ${runDir}/eval.json`);
 }

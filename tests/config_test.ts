@@ -77,6 +77,7 @@ Deno.test("--env and --env-option build the environment; bad ones are one-line e
     observationSize: 24,
     actionKind: "discrete",
     actionSize: 5,
+    adversary: false,
   });
   assert.throws(
     () => parseTrainArgs(["--env", "nope"]),

@@ -299,6 +299,11 @@ export function train(options: TrainViewOptions): Promise<TrainViewResult> {
 
   const select = byId<HTMLSelectElement>("train-preset");
   if (select) select.value = options.preset;
+  // The form shows what this run uses, whoever started it.
+  const episodesInput = byId<HTMLInputElement>("train-episodes");
+  if (episodesInput) episodesInput.value = String(config.episodes);
+  const seedInput = byId<HTMLInputElement>("train-seed");
+  if (seedInput) seedInput.value = String(config.seed);
   const start = byId<HTMLButtonElement>("train-start");
   const status = byId("train-status");
   const chart = byId("train-chart");
@@ -368,8 +373,8 @@ export function train(options: TrainViewOptions): Promise<TrainViewResult> {
           const seconds = summary.wallSeconds.toFixed(1);
           setStatus(
             first === null
-              ? `done: no greedy success in ${summary.episodes} episodes (${seconds} s) — done`
-              : `done: greedy success at episode ${first} of ${summary.episodes} (${seconds} s) — done`,
+              ? `no greedy success in ${summary.episodes} episodes (${seconds} s): done`
+              : `greedy success at episode ${first} of ${summary.episodes} (${seconds} s): done`,
           );
           finish();
           resolve({

@@ -32,16 +32,22 @@ export interface EpisodeMetrics {
   greedyReward: number;
   /** Whether that greedy episode succeeded. */
   greedySuccess: boolean;
+  /** That greedy episode's scenario measures (particle worlds): `greedy_<name>` columns. */
+  greedyMeasures?: Record<string, number>;
 }
 
-/** The header of `metrics.csv`, for `numAgents` agents. */
-export function metricsHeader(numAgents: number): string {
+/**
+ * The header of `metrics.csv`, for `numAgents` agents (and the greedy episode's measures of a
+ * particle world, in their order).
+ */
+export function metricsHeader(numAgents: number, measureNames: readonly string[] = []): string {
   const perAgent = [
     ...Array.from({ length: numAgents }, (_, i) => `critic_loss_${i}`),
     ...Array.from({ length: numAgents }, (_, i) => `actor_loss_${i}`),
   ];
   return [...METRICS_COLUMNS as readonly string[]]
-    .concat(perAgent, ["greedy_reward", "greedy_success"]).join(",");
+    .concat(perAgent, ["greedy_reward", "greedy_success"], measureNames.map((n) => `greedy_${n}`))
+    .join(",");
 }
 
 /** One `metrics.csv` line (no newline). */
@@ -59,6 +65,7 @@ export function metricsLine(m: EpisodeMetrics): string {
     ...m.actorLosses,
     m.greedyReward,
     m.greedySuccess ? 1 : 0,
+    ...Object.values(m.greedyMeasures ?? {}),
   ].join(",");
 }
 

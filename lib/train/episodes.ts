@@ -10,6 +10,7 @@ import type { ParallelEnv } from "../env/parallel_env.ts";
 import type { Scene } from "../env/scene.ts";
 import type { Mlp } from "../nn/mlp.ts";
 import type { Pcg32 } from "../rng.ts";
+import { createMeasures } from "../env/mpe/measures.ts";
 import { mean } from "../stats.ts";
 
 /** One episode's outcome. */
@@ -22,6 +23,8 @@ export interface EpisodeResult {
   length: number;
   /** Whether every agent reached a terminal state. */
   success: boolean;
+  /** The scenario's measures of the episode (the MADDPG paper's, for the particle worlds). */
+  measures?: Record<string, number>;
 }
 
 /** Result of test episodes. */
@@ -34,6 +37,8 @@ export interface TestResult {
   averageReward: number;
   /** Fraction of episodes that succeeded. */
   successRate: number;
+  /** Each measure's mean over the episodes (particle worlds). */
+  measures?: Record<string, number>;
 }
 
 /** What {@linkcode runEpisodes} runs. */
@@ -60,9 +65,11 @@ export interface EpisodeOptions {
 export function runEpisodes(options: EpisodeOptions): TestResult {
   const { actors, env, policy, episodes, maxSteps, rng, seed, onScene } = options;
   const results: EpisodeResult[] = [];
+  const measures = createMeasures(env);
   for (let e = 0; e < episodes; e++) {
     let { observations } = env.reset(e === 0 && seed !== undefined ? { seed } : undefined);
     onScene?.(env.scene(), e);
+    measures?.reset();
     const returns = new Array(env.agents.length).fill(0);
     let length = 0, success = false, over = false;
     while (!over && length < maxSteps) {
@@ -70,18 +77,28 @@ export function runEpisodes(options: EpisodeOptions): TestResult {
         selectActions(actors, observations, { mode: policy, rng, spaces: env.actionSpaces }),
       );
       observations = step.observations;
+      measures?.step(step.rewards);
       step.rewards.forEach((r, i) => (returns[i] += r));
       length++;
       success = step.terminations.every(Boolean);
       over = step.terminations.some(Boolean) || step.truncations.some(Boolean);
       onScene?.(env.scene(), e);
     }
-    results.push({ reward: mean(returns), returns, length, success });
+    const result: EpisodeResult = { reward: mean(returns), returns, length, success };
+    if (measures) result.measures = measures.result();
+    results.push(result);
   }
-  return {
+  const test: TestResult = {
     policy,
     episodes: results,
     averageReward: mean(results.map((r) => r.reward)),
     successRate: mean(results.map((r) => (r.success ? 1 : 0))),
   };
+  if (measures && results.length > 0) {
+    const names = Object.keys(results[0].measures!);
+    test.measures = Object.fromEntries(
+      names.map((name) => [name, mean(results.map((r) => r.measures![name]))]),
+    );
+  }
+  return test;
 }

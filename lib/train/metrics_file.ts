@@ -23,14 +23,12 @@ export class MetricsFile {
   /** Writes `<dir>/metrics.csv` holding `history`, and opens it for appending. */
   static async open(
     dir: string,
-    numAgents: number,
+    columns: { numAgents: number; measureNames: readonly string[] },
     history: readonly EpisodeMetrics[],
   ): Promise<MetricsFile> {
     const path = `${dir}/metrics.csv`;
-    await writeFileAtomic(
-      path,
-      [metricsHeader(numAgents), ...history.map(metricsLine)].join("\n") + "\n",
-    );
+    const header = metricsHeader(columns.numAgents, columns.measureNames);
+    await writeFileAtomic(path, [header, ...history.map(metricsLine)].join("\n") + "\n");
     const file = await Deno.open(path, { append: true });
     return new MetricsFile(file, (await file.stat()).size);
   }

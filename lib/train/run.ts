@@ -23,7 +23,7 @@ import type { EpisodeMetrics } from "./episode_log.ts";
 import { MetricsFile } from "./metrics_file.ts";
 import { notebookProgressLine, PeakMemory, StatusLine } from "./progress.ts";
 import { findResumeState, restoreRun } from "./resume.ts";
-import { agentShapes, buildParts, TrainingSession } from "./session.ts";
+import { agentShapes, buildParts, measureNames, TrainingSession } from "./session.ts";
 import type { Episode, SessionParts, SessionResult } from "./session.ts";
 
 export { agentShapes, makeTrainingEnv } from "./session.ts";
@@ -120,7 +120,8 @@ export class TrainingRun extends TrainingSession {
     try {
       await run.#resumeOrStart();
       await run.#startLearner(agentShapes(run.env));
-      run.#metricsFile = await MetricsFile.open(options.outDir, run.env.agents.length, run.history);
+      const columns = { numAgents: run.env.agents.length, measureNames: measureNames(run.env) };
+      run.#metricsFile = await MetricsFile.open(options.outDir, columns, run.history);
     } catch (error) {
       await run.close();
       throw error;

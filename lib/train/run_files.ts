@@ -39,7 +39,10 @@ export async function runDirectoryFiles(
   const files: Record<string, Uint8Array> = {
     "config.json": json({ config, runtime }),
     "metrics.csv": encoder.encode(
-      [metricsHeader(numAgents), ...history.map(metricsLine)].join("\n") + "\n",
+      [
+        metricsHeader(numAgents, Object.keys(history[0]?.greedyMeasures ?? {})),
+        ...history.map(metricsLine),
+      ].join("\n") + "\n",
     ),
     "summary.json": json(summary),
   };

@@ -14,6 +14,7 @@ import type { TrainConfig } from "../config_fields.ts";
 import "../env/builtin.ts";
 import type { ParallelEnv } from "../env/parallel_env.ts";
 import { makeEnv } from "../env/registry.ts";
+import { createMeasures } from "../env/mpe/measures.ts";
 import { UsageError } from "../errors.ts";
 import { allocateBatch, ReplayBuffer } from "../replay_buffer.ts";
 import type { Batch } from "../replay_buffer.ts";
@@ -34,6 +35,11 @@ export function makeTrainingEnv(config: TrainConfig): ParallelEnv {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** The names of the scenario measures of `env` (none for environments without them). */
+export function measureNames(env: ParallelEnv): string[] {
+  return Object.keys(createMeasures(env)?.result() ?? {});
 }
 
 /** Each agent's sizes from its spaces. */
@@ -266,7 +272,9 @@ export class TrainingSession {
   }
 
   /** One greedy episode on its own environment: no draws from the run's generator. */
-  #greedyProbe(episode: number): { greedyReward: number; greedySuccess: boolean } {
+  #greedyProbe(
+    episode: number,
+  ): Pick<EpisodeMetrics, "greedyReward" | "greedySuccess" | "greedyMeasures"> {
     this.#probeEnv ??= makeTrainingEnv(this.config);
     const [result] = runEpisodes({
       actors: this.learner.actors,
@@ -276,7 +284,12 @@ export class TrainingSession {
       maxSteps: this.config.maxSteps,
       seed: episode,
     }).episodes;
-    return { greedyReward: result.reward, greedySuccess: result.success };
+    const probe: Pick<EpisodeMetrics, "greedyReward" | "greedySuccess" | "greedyMeasures"> = {
+      greedyReward: result.reward,
+      greedySuccess: result.success,
+    };
+    if (result.measures) probe.greedyMeasures = result.measures;
+    return probe;
   }
 
   #assertFinite(metrics: EpisodeMetrics): void {
