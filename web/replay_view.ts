@@ -32,7 +32,7 @@ function mean(values: readonly number[]): number {
 function draw(): void {
   if (!state) return;
   const { replay, frame } = state;
-  const { svg, step, returns } = replay.frames[frame];
+  const { svg, step, returns, measures } = replay.frames[frame];
   byId("replay-scene").innerHTML = svg;
   const total = mean(returns);
   const last = replay.frames.length - 1;
@@ -46,6 +46,17 @@ function draw(): void {
     h("tr", {}, h("th", {}, "Agent"), h("th", { class: "num" }, "Return so far")),
     ...returns.map((value, i) =>
       h("tr", {}, h("td", {}, `agent ${i}`), h("td", { class: "num" }, value.toFixed(2)))
+    ),
+    // The scenario's measures as the episode runs (the MADDPG paper's, for particle worlds).
+    ...Object.entries(measures ?? {}).filter(([name]) => !name.startsWith("return_")).map((
+      [name, value],
+    ) =>
+      h(
+        "tr",
+        { class: "measure" },
+        h("td", {}, name.replaceAll("_", " ")),
+        h("td", { class: "num" }, Number.isInteger(value) ? String(value) : value.toFixed(3)),
+      )
     ),
   );
   const { result } = replay;

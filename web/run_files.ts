@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { createMeasures } from "../lib/env/mpe/measures.ts";
 import * as tf from "@tensorflow/tfjs";
 import { selectActions } from "../lib/agent/policy.ts";
 import type { ActionMode } from "../lib/agent/policy.ts";
@@ -165,6 +166,8 @@ export interface ReplayFrame {
   step: number;
   /** Each agent's return so far. */
   returns: number[];
+  /** The scenario's measures so far (particle worlds: the MADDPG paper's). */
+  measures?: Record<string, number>;
 }
 
 /** A replayed episode: its outcome and every state drawn. */
@@ -185,12 +188,14 @@ export async function replayEpisode(
   const { config, actors } = await loadRun(path);
   const env = makeTrainingEnv(config);
   const returns = new Array<number>(env.agents.length).fill(0);
+  const measures = createMeasures(env);
   let steps = 0;
   // Watches the rewards of each step for the running returns; the episode is runEpisodes'.
   const step = env.step.bind(env);
   env.step = (actions): StepResult => {
     const result = step(actions);
     result.rewards.forEach((reward, i) => (returns[i] += reward));
+    measures?.step(result.rewards);
     steps++;
     return result;
   };
@@ -213,6 +218,7 @@ export async function replayEpisode(
         svg: sceneToSvg(scene, svgOptions),
         step: steps,
         returns: [...returns],
+        measures: measures?.result(),
       }),
   });
   return { result, frames };

@@ -1,0 +1,288 @@
+/**
+ * The MADDPG paper's experiments (Lowe et al. 2017) as data — each a preset of
+ * `configs/mpe/`, a record of variants with their `train` flags, the measures of its table
+ * and the published anchors to compare with — and the pure table building over seeds that
+ * `deno task experiment` uses.
+ *
+ * @module
+ */
+import { mean, sampleStd } from "./stats.ts";
+
+/** One column of an experiment's table. */
+export interface MeasureSpec {
+  /** Key in a seed's measures (`train_return` or an evaluation measure's name). */
+  key: string;
+  /** Column header. */
+  label: string;
+  /** Decimals of mean and std. */
+  digits: number;
+  /** Factor applied before formatting (100 for a rate shown in %). @default 1 */
+  scale?: number;
+}
+
+/** One of the paper's experiments. */
+export interface ExperimentDef {
+  /** What it is, in the paper's words. */
+  title: string;
+  /** The preset under `configs/mpe/` every variant starts from. */
+  preset: string;
+  /** Variant name → the `train` flags it adds to the preset. */
+  variants: Readonly<Record<string, readonly string[]>>;
+  /** The table's columns. */
+  measures: readonly MeasureSpec[];
+  /** Published numbers to compare with (printed under the table). */
+  anchors: readonly string[];
+}
+
+/** Key of the mean per-agent training return over the last {@linkcode TRAIN_WINDOW} episodes. */
+export const TRAIN_RETURN = "train_return";
+
+/** Training episodes (the last ones of `metrics.csv`) that {@linkcode TRAIN_RETURN} averages. */
+export const TRAIN_WINDOW = 100;
+
+/** Offset of the evaluation seed from the run's seed. */
+export const EVAL_SEED_OFFSET = 1000;
+
+/** Said under every table: the anchors come from other code on another simulator. */
+export const MPE_NOTE =
+  "The paper's code ran on the older openai/multiagent-particle-envs, whose rewards and " +
+  "integration order differ from MPE2 (PettingZoo), which this project ports: compare " +
+  "orders of magnitude, not digits.";
+
+const CONTINUOUS = ["--env-option", "continuous_actions=true"] as const;
+
+/** `--algo X --adversary-algo Y` for the four pairings of good agents vs adversaries. */
+function pairings(): Record<string, readonly string[]> {
+  const algos = { maddpg: "maddpg", ddpg: "iddpg" } as const;
+  const out: Record<string, readonly string[]> = {};
+  for (const [good, goodAlgo] of Object.entries(algos)) {
+    for (const adversary of ["maddpg", "ddpg"]) {
+      out[`${good}_vs_${adversary}`] = ["--algo", goodAlgo, "--adversary-algo", adversary];
+    }
+  }
+  return out;
+}
+
+const TRAIN_RETURN_COLUMN: MeasureSpec = {
+  key: TRAIN_RETURN,
+  label: `return per agent (last ${TRAIN_WINDOW} train ep.)`,
+  digits: 2,
+};
+
+const TEAM_RETURNS: readonly MeasureSpec[] = [
+  { key: "team_good_return", label: "good return", digits: 2 },
+  { key: "team_adversaries_return", label: "adversary return", digits: 2 },
+];
+
+/** The experiments, by the name `deno task experiment <name>` takes. */
+export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
+  spread: {
+    title: "Cooperative navigation (simple_spread_v3): MADDPG vs DDPG vs MATD3",
+    preset: "simple_spread",
+    variants: {
+      maddpg: ["--algo", "maddpg"],
+      iddpg: ["--algo", "iddpg"],
+      matd3: ["--algo", "matd3"],
+      maddpg_continuous: ["--algo", "maddpg", ...CONTINUOUS],
+      iddpg_continuous: ["--algo", "iddpg", ...CONTINUOUS],
+      matd3_continuous: ["--algo", "matd3", ...CONTINUOUS],
+    },
+    measures: [
+      TRAIN_RETURN_COLUMN,
+      { key: "min_distance_sum", label: "min_distance_sum", digits: 3 },
+      { key: "collisions", label: "collisions", digits: 3 },
+    ],
+    anchors: [
+      "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −10.7 per agent",
+      "google/maddpg-replication (the paper's code): distance 0.629, 0.388 collisions",
+      "uniform random policy on MPE2: −27.0 per agent per episode",
+    ],
+  },
+  adversary: {
+    title: "Physical deception (simple_adversary_v3): good agents vs adversary, MADDPG/DDPG",
+    preset: "simple_adversary",
+    variants: pairings(),
+    measures: [
+      { key: "good_success", label: "good success %", digits: 1, scale: 100 },
+      { key: "adversary_success", label: "adversary success %", digits: 1, scale: 100 },
+      ...TEAM_RETURNS,
+    ],
+    anchors: [
+      "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −16.5 adversary / +7.1 good",
+      "google/maddpg-replication (the paper's code): 94.7 % MADDPG agents vs 34.0 % MADDPG adversary",
+    ],
+  },
+  tag: {
+    title: "Predator-prey (simple_tag_v3): good agents vs adversaries, MADDPG/DDPG",
+    preset: "simple_tag",
+    variants: pairings(),
+    measures: [{ key: "touches", label: "touches per episode", digits: 2 }, ...TEAM_RETURNS],
+    anchors: [
+      "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: +18.1 each chaser / −23.8 prey",
+      "uniform random policy on MPE2: adversaries +2.8, prey −14.8",
+    ],
+  },
+  speaker_listener: {
+    title: "Cooperative communication (simple_speaker_listener_v4): MADDPG vs DDPG",
+    preset: "simple_speaker_listener",
+    variants: { maddpg: ["--algo", "maddpg"], iddpg: ["--algo", "iddpg"] },
+    measures: [
+      { key: "final_distance", label: "final_distance", digits: 3 },
+      { key: "success", label: "success %", digits: 1, scale: 100 },
+      TRAIN_RETURN_COLUMN,
+    ],
+    anchors: ["uniform random policy on MPE2: −42.0"],
+  },
+};
+
+/**
+ * Flags that make a run tiny, for tests only (`--tiny`): batch 8, hidden layers of 8, a
+ * buffer of 100, no warmup, 5 steps per episode.
+ */
+export const TINY_ARGS: readonly string[] = [
+  "--batch-size",
+  "8",
+  "--actor-hidden",
+  "8",
+  "--critic-hidden",
+  "8",
+  "--buffer-size",
+  "100",
+  "--warmup-steps",
+  "0",
+  "--env-option",
+  "max_cycles=5",
+];
+
+/** What {@linkcode variantArgs} combines. */
+export interface VariantArgsOptions {
+  /** The preset's flags (`configArgs` of the checked preset). */
+  preset: readonly string[];
+  /** The variant's flags. */
+  variant: readonly string[];
+  /** `--episodes`, when given (else the preset's). */
+  episodes?: number;
+  /** Add {@linkcode TINY_ARGS}. */
+  tiny?: boolean;
+}
+
+/** The `train` flags of one variant: later flags override earlier ones. */
+export function variantArgs(options: VariantArgsOptions): string[] {
+  const { preset, variant, episodes, tiny = false } = options;
+  return [
+    ...preset,
+    ...variant,
+    ...(tiny ? TINY_ARGS : []),
+    ...(episodes === undefined ? [] : ["--episodes", String(episodes)]),
+  ];
+}
+
+/** One seed's measures (evaluation means plus {@linkcode TRAIN_RETURN}). */
+export interface SeedMeasures {
+  /** The run's seed. */
+  seed: number;
+  /** Measure name → value. */
+  measures: Readonly<Record<string, number>>;
+}
+
+/** A variant's seeds. */
+export interface VariantResults {
+  /** Variant name. */
+  variant: string;
+  /** One entry per finished seed. */
+  seeds: readonly SeedMeasures[];
+}
+
+/** Mean and sample std over seeds of one measure (already scaled). */
+export interface TableCell {
+  mean: number;
+  std: number;
+  /** Seeds that had the measure. */
+  n: number;
+}
+
+/** One row of the table. */
+export interface TableRow {
+  variant: string;
+  /** The seeds of the row. */
+  seeds: number[];
+  /** Measure key → cell; null when no seed had it. */
+  cells: Record<string, TableCell | null>;
+}
+
+/** An experiment's table, as `table.json` holds it. */
+export interface ExperimentTable {
+  experiment: string;
+  title: string;
+  measures: readonly MeasureSpec[];
+  rows: TableRow[];
+  anchors: readonly string[];
+  note: string;
+}
+
+/** Builds the table: each measure's mean ± sample std over each variant's seeds. */
+export function buildTable(
+  name: string,
+  def: Pick<ExperimentDef, "title" | "measures" | "anchors">,
+  results: readonly VariantResults[],
+): ExperimentTable {
+  const rows = results.map(({ variant, seeds }): TableRow => {
+    const cells: Record<string, TableCell | null> = {};
+    for (const spec of def.measures) {
+      const values = seeds
+        .map((s) => s.measures[spec.key])
+        .filter((v): v is number => typeof v === "number" && Number.isFinite(v))
+        .map((v) => v * (spec.scale ?? 1));
+      cells[spec.key] = values.length === 0
+        ? null
+        : { mean: mean(values), std: sampleStd(values), n: values.length };
+    }
+    return { variant, seeds: seeds.map((s) => s.seed), cells };
+  });
+  return {
+    experiment: name,
+    title: def.title,
+    measures: def.measures,
+    rows,
+    anchors: def.anchors,
+    note: MPE_NOTE,
+  };
+}
+
+function fixed(value: number, digits: number): string {
+  const text = value.toFixed(digits);
+  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
+}
+
+/** `mean ± std` with `digits` decimals (no `-0`); `—` for no value. */
+export function formatCell(cell: TableCell | null, digits: number): string {
+  return cell === null ? "—" : `${fixed(cell.mean, digits)} ± ${fixed(cell.std, digits)}`;
+}
+
+/** The table in Markdown: variant | each measure | seeds, then the anchors and the note. */
+export function tableMarkdown(table: ExperimentTable): string {
+  const header = ["variant", ...table.measures.map((m) => m.label), "seeds"];
+  const lines = [
+    `## ${table.title}`,
+    "",
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...table.rows.map((row) =>
+      `| ${
+        [
+          row.variant,
+          ...table.measures.map((m) => formatCell(row.cells[m.key], m.digits)),
+          String(row.seeds.length),
+        ].join(" | ")
+      } |`
+    ),
+    "",
+    "Mean ± sample std over seeds; evaluation measures are means over greedy episodes.",
+    "",
+    "Anchors:",
+    ...table.anchors.map((a) => `- ${a}`),
+    "",
+    `Note: ${table.note}`,
+  ];
+  return lines.join("\n") + "\n";
+}

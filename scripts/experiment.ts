@@ -1,0 +1,320 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task experiment <name> [--seeds 0-4] [--workers N] [--episodes N]
+ * [--eval-episodes 100] [--out results/experiments]`: reruns one of the MADDPG paper's
+ * experiments (definitions in `lib/experiments.ts`) over seeds — training, greedy
+ * evaluation, reward bands — and writes its table to `<out>/<name>/table.{md,json}`.
+ *
+ * @module
+ */
+import { integerFlag, parseFlags } from "../lib/cli.ts";
+import {
+  configArgs,
+  configFromRecord,
+  experimentFields,
+  parseSeeds,
+  parseTrainArgs,
+} from "../lib/config.ts";
+import type { TrainConfig } from "../lib/config.ts";
+import { runMain, UsageError } from "../lib/errors.ts";
+import {
+  buildTable,
+  EVAL_SEED_OFFSET,
+  EXPERIMENTS,
+  tableMarkdown,
+  TRAIN_RETURN,
+  TRAIN_WINDOW,
+  variantArgs,
+} from "../lib/experiments.ts";
+import type { ExperimentDef, SeedMeasures, VariantResults } from "../lib/experiments.ts";
+import { exists, writeFileAtomic } from "../lib/files.ts";
+import { readMetrics } from "../lib/plot/metrics_csv.ts";
+import { tailMean } from "../lib/plot/series.ts";
+import { runSeeds } from "../lib/sweep.ts";
+import { evaluate } from "./evaluate.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+const HELP = `Usage: deno task experiment <name> [flags]
+
+Reruns one of the MADDPG paper's experiments over seeds and writes everything under
+<out>/<name>/: <variant>/seed_<n>/ (the runs), <variant>/eval_seed_<n>.json (greedy
+evaluation), <variant>/charts/reward_band.* (the band over seeds), table.md and table.json.
+Re-running skips seeds whose run has summary.json, so an interrupted experiment continues.
+
+Experiments:
+${Object.entries(EXPERIMENTS).map(([n, d]) => `  ${n.padEnd(18)} ${d.title}`).join("\n")}
+
+  --seeds LIST         seeds, one run each per variant (0,1,2 or 0-4) [0-4]
+  --workers N          runs at a time, as separate processes [cores]
+  --episodes N         training episodes per run (a smaller budget for quick checks)
+                       [the preset's, configs/mpe/<scenario>.json]
+  --eval-episodes N    greedy evaluation episodes per run [100]
+  --out DIR            root of the experiments [results/experiments]
+  --help               this text`;
+
+/** The command line, checked. */
+interface Options {
+  name: string;
+  def: ExperimentDef;
+  seeds: number[];
+  workers: number;
+  episodes?: number;
+  evalEpisodes: number;
+  /** `<out>/<name>`. */
+  dir: string;
+  /** Hidden, for tests: tiny networks, batch, buffer and episodes (`TINY_ARGS`). */
+  tiny: boolean;
+}
+
+/** One variant: its directory and `train` flags. */
+interface Plan {
+  variant: string;
+  dir: string;
+  args: string[];
+}
+
+function parseOptions(args: string[]): Options | undefined {
+  const { values, positionals } = parseFlags(args, {
+    seeds: { type: "string" },
+    workers: { type: "string" },
+    episodes: { type: "string" },
+    "eval-episodes": { type: "string" },
+    out: { type: "string" },
+    tiny: { type: "boolean" },
+    help: { type: "boolean" },
+  }, true);
+  if (values.help) return undefined;
+  const names = Object.keys(EXPERIMENTS).join(", ");
+  if (positionals.length !== 1) {
+    throw new UsageError(`name one experiment (${names}), got ${positionals.length}`);
+  }
+  const name = positionals[0];
+  if (!Object.hasOwn(EXPERIMENTS, name)) {
+    throw new UsageError(`unknown experiment ${JSON.stringify(name)}: one of ${names}`);
+  }
+  const out = (values.out as string | undefined) ?? "results/experiments";
+  if (out === "") throw new UsageError("--out must name a directory");
+  return {
+    name,
+    def: EXPERIMENTS[name],
+    seeds: parseSeeds((values.seeds as string | undefined) ?? "0-4"),
+    workers: values.workers === undefined
+      ? navigator.hardwareConcurrency
+      : integerFlag("--workers", values.workers),
+    episodes: values.episodes === undefined
+      ? undefined
+      : integerFlag("--episodes", values.episodes),
+    evalEpisodes: integerFlag("--eval-episodes", values["eval-episodes"] ?? "100"),
+    dir: `${out.replace(/\/+$/, "")}/${name}`,
+    tiny: values.tiny === true,
+  };
+}
+
+/** The variants' flags: the checked preset's, the variant's, `--tiny`'s, `--episodes`. */
+async function planVariants(options: Options): Promise<Plan[]> {
+  const path = new URL(`configs/mpe/${options.def.preset}.json`, ROOT).pathname;
+  const preset = configArgs(configFromRecord(JSON.parse(await Deno.readTextFile(path)), path));
+  return Object.entries(options.def.variants).map(([variant, flags]) => {
+    const args = variantArgs({
+      preset,
+      variant: flags,
+      episodes: options.episodes,
+      tiny: options.tiny,
+    });
+    parseTrainArgs(args); // throws a UsageError on a bad combination
+    return { variant, dir: `${options.dir}/${variant}`, args };
+  });
+}
+
+/** The fields that make two runs the same experiment (and the same budget). */
+function identity(config: TrainConfig): string {
+  return JSON.stringify({ ...experimentFields(config), episodes: config.episodes });
+}
+
+/** Whether `seed`'s run of `plan` is finished; refuses one trained with other settings. */
+async function finished(plan: Plan, seed: number): Promise<boolean> {
+  const dir = `${plan.dir}/seed_${seed}`;
+  if (!(await exists(`${dir}/summary.json`))) return false;
+  const path = `${dir}/config.json`;
+  const saved = configFromRecord(JSON.parse(await Deno.readTextFile(path)).config, path);
+  const wanted = parseTrainArgs([...plan.args, "--seed", String(seed)]).config;
+  if (identity(saved) !== identity(wanted)) {
+    throw new UsageError(
+      `${dir} was trained with other settings (episodes or config): use another --out or remove it`,
+    );
+  }
+  return true;
+}
+
+/** Trains every (variant, seed) not in `done`, `workers` at a time; returns the failed runs. */
+async function trainAll(
+  plans: Plan[],
+  context: { done: Set<string>; options: Options },
+): Promise<Set<string>> {
+  const { done, options } = context;
+  const jobs = plans.flatMap((plan) =>
+    options.seeds.filter((seed) => !done.has(`${plan.dir}/seed_${seed}`)).map((seed) => ({
+      plan,
+      seed,
+    }))
+  );
+  const total = plans.length * options.seeds.length;
+  console.log(
+    `${options.name}: ${plans.length} variants × ${options.seeds.length} seeds; ` +
+      `${
+        total - jobs.length
+      } already trained, training ${jobs.length} with ${options.workers} workers`,
+  );
+  const failed = new Set<string>();
+  const worker = async () => {
+    for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) {
+      const start = performance.now();
+      const [run] = await runSeeds({
+        seeds: [job.seed],
+        dir: job.plan.dir,
+        args: job.plan.args,
+        workers: 1,
+      });
+      const seconds = ((performance.now() - start) / 1000).toFixed(0);
+      if (run.code !== 0) failed.add(run.dir);
+      console.log(
+        run.code === 0
+          ? `  ${job.plan.variant} seed ${job.seed}: trained in ${seconds} s`
+          : `  ${job.plan.variant} seed ${job.seed}: FAILED (${run.error ?? `exit ${run.code}`})`,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.workers, jobs.length) }, worker));
+  return failed;
+}
+
+/** `eval_seed_<n>.json`. */
+interface SeedEvalFile {
+  experiment: string;
+  variant: string;
+  seed: number;
+  run: string;
+  evalSeed: number;
+  evalEpisodes: number;
+  policy: "greedy";
+  /** Evaluation means plus `train_return`. */
+  measures: Record<string, number>;
+  /** The full evaluation (per-episode records). */
+  eval: unknown;
+}
+
+/** Evaluates one seed's run (reusing an `eval_seed_<n>.json` of the same episodes). */
+async function evaluateSeed(
+  plan: Plan,
+  options: { seed: number; fresh: boolean; experiment: Options },
+): Promise<SeedMeasures> {
+  const { seed, fresh, experiment } = options;
+  const path = `${plan.dir}/eval_seed_${seed}.json`;
+  if (!fresh && (await exists(path))) {
+    const saved = JSON.parse(await Deno.readTextFile(path)) as SeedEvalFile;
+    if (saved.evalEpisodes === experiment.evalEpisodes) return { seed, measures: saved.measures };
+  }
+  const run = `${plan.dir}/seed_${seed}`;
+  const evalSeed = seed + EVAL_SEED_OFFSET;
+  const result = await evaluate(run, {
+    episodes: experiment.evalEpisodes,
+    policy: "greedy",
+    seed: evalSeed,
+  });
+  const metrics = await readMetrics(run);
+  const measures = {
+    ...result.measures,
+    [TRAIN_RETURN]: tailMean(metrics.values.reward, TRAIN_WINDOW),
+  };
+  const file: SeedEvalFile = {
+    experiment: experiment.name,
+    variant: plan.variant,
+    seed,
+    run,
+    evalSeed,
+    evalEpisodes: experiment.evalEpisodes,
+    policy: "greedy",
+    measures,
+    eval: result,
+  };
+  await writeFileAtomic(path, JSON.stringify(file, null, 2) + "\n");
+  return { seed, measures };
+}
+
+/** `scripts/plot.ts --run <variant dir>` as a subprocess (charts need --allow-ffi). */
+async function plotVariant(dir: string): Promise<void> {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--config",
+      new URL("deno.json", ROOT).pathname,
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-ffi",
+      new URL("scripts/plot.ts", ROOT).pathname,
+      "--run",
+      dir,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    const last = new TextDecoder().decode(stderr).trim().split("\n").pop();
+    console.log(`  warning: plot of ${dir} failed: ${last}`);
+  }
+}
+
+/** Evaluates and plots every variant's finished seeds. */
+async function collect(
+  plans: Plan[],
+  options: { failed: Set<string>; trained: Set<string>; experiment: Options },
+): Promise<VariantResults[]> {
+  const results: VariantResults[] = [];
+  for (const plan of plans) {
+    const seeds: SeedMeasures[] = [];
+    for (const seed of options.experiment.seeds) {
+      const run = `${plan.dir}/seed_${seed}`;
+      if (options.failed.has(run)) continue;
+      const fresh = options.trained.has(run);
+      seeds.push(await evaluateSeed(plan, { seed, fresh, experiment: options.experiment }));
+    }
+    console.log(`  ${plan.variant}: evaluated ${seeds.length} seeds`);
+    if (seeds.length > 0) await plotVariant(plan.dir);
+    results.push({ variant: plan.variant, seeds });
+  }
+  return results;
+}
+
+/** Parses flags, trains, evaluates, plots, writes and prints the table. */
+export async function main(args: string[] = Deno.args): Promise<void> {
+  const options = parseOptions(args);
+  if (options === undefined) {
+    console.log(HELP);
+    return;
+  }
+  const plans = await planVariants(options);
+  const before = new Set<string>();
+  for (const plan of plans) {
+    for (const seed of options.seeds) {
+      if (await finished(plan, seed)) before.add(`${plan.dir}/seed_${seed}`);
+    }
+  }
+  const failed = await trainAll(plans, { done: before, options });
+  const trained = new Set(
+    plans.flatMap((p) => options.seeds.map((s) => `${p.dir}/seed_${s}`))
+      .filter((run) => !before.has(run) && !failed.has(run)),
+  );
+  const results = await collect(plans, { failed, trained, experiment: options });
+  const table = buildTable(options.name, options.def, results);
+  const markdown = tableMarkdown(table);
+  await writeFileAtomic(`${options.dir}/table.md`, markdown);
+  await writeFileAtomic(`${options.dir}/table.json`, JSON.stringify(table, null, 2) + "\n");
+  console.log(`\n${markdown}\nWrote ${options.dir}/table.md and table.json`);
+  if (failed.size > 0) throw new Error(`${failed.size} runs failed: ${[...failed].join(", ")}`);
+}
+
+if (import.meta.main) await runMain(() => main());

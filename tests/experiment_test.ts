@@ -1,0 +1,132 @@
+/** `deno task experiment`: the table builder, the definitions, and one tiny run end to end. */
+import assert from "node:assert/strict";
+import { configArgs, configFromRecord, parseTrainArgs } from "../lib/config.ts";
+import {
+  buildTable,
+  EXPERIMENTS,
+  formatCell,
+  MPE_NOTE,
+  tableMarkdown,
+  TINY_ARGS,
+  TRAIN_RETURN,
+  variantArgs,
+} from "../lib/experiments.ts";
+import type { ExperimentDef } from "../lib/experiments.ts";
+import { assertUsageError, ROOT, runScript } from "./_run.ts";
+
+const DEF: Pick<ExperimentDef, "title" | "measures" | "anchors"> = {
+  title: "Toy",
+  measures: [
+    { key: TRAIN_RETURN, label: "return", digits: 2 },
+    { key: "collisions", label: "collisions", digits: 3 },
+    { key: "success", label: "success %", digits: 1, scale: 100 },
+  ],
+  anchors: ["somebody: 1.0"],
+};
+
+Deno.test("buildTable: mean ± sample std over seeds, scaled, per variant", () => {
+  const table = buildTable("toy", DEF, [
+    {
+      variant: "a",
+      seeds: [
+        { seed: 0, measures: { [TRAIN_RETURN]: -10, collisions: 1, success: 0.5 } },
+        { seed: 1, measures: { [TRAIN_RETURN]: -12, collisions: 2, success: 1 } },
+        { seed: 2, measures: { [TRAIN_RETURN]: -14, collisions: 3, success: 0 } },
+      ],
+    },
+    { variant: "b", seeds: [{ seed: 4, measures: { [TRAIN_RETURN]: -0.001 } }] },
+  ]);
+  assert.deepEqual(table.rows.map((r) => r.seeds), [[0, 1, 2], [4]]);
+  const a = table.rows[0].cells;
+  assert.deepEqual(a[TRAIN_RETURN], { mean: -12, std: 2, n: 3 });
+  assert.deepEqual(a.collisions, { mean: 2, std: 1, n: 3 });
+  assert.deepEqual(a.success, { mean: 50, std: 50, n: 3 });
+  assert.equal(table.rows[1].cells.collisions, null);
+  assert.equal(formatCell(a[TRAIN_RETURN], 2), "-12.00 ± 2.00");
+  assert.equal(formatCell(table.rows[1].cells[TRAIN_RETURN], 2), "0.00 ± 0.00"); // no "-0.00"
+  assert.equal(formatCell(null, 2), "—");
+  assert.equal(
+    tableMarkdown(table),
+    [
+      "## Toy",
+      "",
+      "| variant | return | collisions | success % | seeds |",
+      "|---|---|---|---|---|",
+      "| a | -12.00 ± 2.00 | 2.000 ± 1.000 | 50.0 ± 50.0 | 3 |",
+      "| b | 0.00 ± 0.00 | — | — | 1 |",
+      "",
+      "Mean ± sample std over seeds; evaluation measures are means over greedy episodes.",
+      "",
+      "Anchors:",
+      "- somebody: 1.0",
+      "",
+      `Note: ${MPE_NOTE}`,
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("every experiment's variants parse as train flags over its checked preset", async () => {
+  assert.deepEqual(Object.keys(EXPERIMENTS), ["spread", "adversary", "tag", "speaker_listener"]);
+  const counts = Object.values(EXPERIMENTS).map((d) => Object.keys(d.variants).length);
+  assert.deepEqual(counts, [6, 4, 4, 2]);
+  for (const def of Object.values(EXPERIMENTS)) {
+    const path = `${ROOT}configs/mpe/${def.preset}.json`;
+    const preset = configArgs(configFromRecord(JSON.parse(await Deno.readTextFile(path)), path));
+    for (const [name, flags] of Object.entries(def.variants)) {
+      const full = parseTrainArgs(variantArgs({ preset, variant: flags })).config;
+      assert.equal(full.episodes, 40000, name);
+      const tiny = parseTrainArgs(variantArgs({ preset, variant: flags, episodes: 2, tiny: true }));
+      assert.equal(tiny.config.episodes, 2);
+      assert.equal(tiny.config.batchSize, 8);
+      assert.equal(tiny.config.envOptions.max_cycles, "5");
+      assert.equal(full.algo, flags[flags.indexOf("--algo") + 1], name);
+    }
+  }
+  assert.ok(TINY_ARGS.includes("--warmup-steps"));
+  const spread = EXPERIMENTS.spread.variants.matd3_continuous;
+  assert.ok(spread.includes("continuous_actions=true"));
+  assert.deepEqual(EXPERIMENTS.adversary.variants.ddpg_vs_maddpg, [
+    "--algo",
+    "iddpg",
+    "--adversary-algo",
+    "maddpg",
+  ]);
+});
+
+Deno.test("experiment: an unknown name or a bad flag is one line, exit 2", async () => {
+  assertUsageError(await runScript("experiment", ["nope"], ROOT), /unknown experiment "nope"/);
+  assertUsageError(
+    await runScript("experiment", ["spread", "--eval-episodes", "0"], ROOT),
+    /--eval-episodes/,
+  );
+});
+
+Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run", async () => {
+  const out = await Deno.makeTempDir({ prefix: "experiment_test_" });
+  try {
+    const args = [
+      "speaker_listener",
+      ...["--seeds", "0", "--episodes", "2", "--eval-episodes", "2", "--workers", "1"],
+      ...["--tiny", "--out", out],
+    ];
+    const first = await runScript("experiment", args, ROOT);
+    assert.equal(first.code, 0, first.stderr);
+    const dir = `${out}/speaker_listener`;
+    const markdown = await Deno.readTextFile(`${dir}/table.md`);
+    assert.match(markdown, /^\| maddpg \| [-\d.]+ ± [-\d.]+ \| [-\d.]+ ± [-\d.]+ \|.* \| 1 \|$/m);
+    assert.match(markdown, /^\| iddpg \| .* \| 1 \|$/m);
+    assert.match(first.stdout, /random policy on MPE2: −42\.0/);
+    const table = JSON.parse(await Deno.readTextFile(`${dir}/table.json`));
+    assert.deepEqual(table.rows.map((r: { variant: string }) => r.variant), ["maddpg", "iddpg"]);
+    const evalFile = JSON.parse(await Deno.readTextFile(`${dir}/maddpg/eval_seed_0.json`));
+    assert.equal(evalFile.evalSeed, 1000);
+    assert.equal(typeof evalFile.measures.final_distance, "number");
+    await Deno.stat(`${dir}/maddpg/charts/reward_band.svg`);
+    const again = await runScript("experiment", args, ROOT);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /2 already trained, training 0/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
