@@ -23,6 +23,8 @@ const SMALL = [
   "--quiet",
 ];
 const work = await Deno.makeTempDir({ prefix: "maddpg-resume-" });
+// Every test of this file works under `work`: remove it when the test process ends.
+globalThis.addEventListener("unload", () => Deno.removeSync(work, { recursive: true }));
 
 /** Longest a child process may run, in milliseconds: past it the test fails. */
 const RUN_MS = 300_000;
@@ -113,10 +115,10 @@ function exec(name: string, args: string[]): Promise<Deno.CommandOutput> {
   );
 }
 
-/** metrics.csv and every final weights file of a run. */
-async function outcome(dir: string): Promise<string[]> {
+/** metrics.csv and every final weights file of a run (of `agents` agents). */
+async function outcome(dir: string, agents = 2): Promise<string[]> {
   const files = [`${dir}/metrics.csv`];
-  for (const agent of [0, 1]) {
+  for (let agent = 0; agent < agents; agent++) {
     for (const net of ["actor", "critic"]) {
       files.push(`${dir}/checkpoint/agent_${agent}/${net}/weights.bin`);
     }
@@ -180,6 +182,81 @@ Deno.test("a run killed with SIGKILL at several moments (one mid-checkpoint) and
   }
   assert.equal(kills, plan.length, `killed ${kills} times`);
   assert.deepEqual(await outcome(dir), await outcome(reference));
+});
+
+Deno.test("simple_tag_v3, continuous actions, maddpg with ddpg adversaries: killed with SIGKILL and resumed equals the uninterrupted run", async () => {
+  const flags = [
+    "--env",
+    "simple_tag_v3",
+    "--env-option",
+    "continuous_actions=true",
+    "--env-option",
+    "max_cycles=10",
+    "--algo",
+    "maddpg",
+    "--adversary-algo",
+    "ddpg",
+    "--episodes",
+    "12",
+    "--batch-size",
+    "16",
+    "--buffer-size",
+    "500",
+    "--actor-hidden",
+    "8,8",
+    "--critic-hidden",
+    "8,8",
+    "--checkpoint-every",
+    "2",
+    "--warmup-steps",
+    "0",
+    "--quiet",
+  ];
+  const agents = 4; // adversary_0..2, agent_0
+  const tagReference = `${work}/tag-uninterrupted`;
+  const uninterrupted = await run([...flags, "--out", tagReference]);
+  assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+  const { config } = JSON.parse(await Deno.readTextFile(`${tagReference}/config.json`));
+  assert.equal(config.envOptions.continuous_actions, "true");
+  assert.equal(config.adversaryAlgo, "ddpg");
+
+  const dir = `${work}/tag-killed`;
+  const rng = new Pcg32(77);
+  // Kill points: after pseudo-random episodes (plus a few ms), each leaving episodes to run.
+  const plan = [3 + rng.nextInt(3), 7 + rng.nextInt(3)];
+  const rows = () => {
+    try {
+      return Deno.readTextFileSync(`${dir}/metrics.csv`).split("\n").length - 2;
+    } catch {
+      return 0;
+    }
+  };
+  const resumedFrom: number[] = [];
+  let kills = 0;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const args = attempt === 0 ? [...flags, "--out", dir] : ["--resume", dir, "--quiet"];
+    const point = plan[kills];
+    const child = spawn(args);
+    if (point !== undefined) {
+      await waitUntil(child, () => rows() >= point, `${point} rows in metrics.csv`);
+      if (!child.done) {
+        await sleep(rng.nextInt(30));
+        child.process.kill("SIGKILL");
+        kills++;
+      }
+    }
+    const status = await finish(child);
+    if (status.success) break;
+    assert.equal(status.signal, "SIGKILL", decode(status.stderr));
+    const state = await findState(dir);
+    resumedFrom.push(state ? (await loadState(state)).episode : 0);
+  }
+  assert.equal(kills, plan.length, `killed ${kills} times`);
+  assert.ok(
+    resumedFrom.some((episode) => episode > 0 && episode < 12),
+    `resumed from saved states after episodes ${resumedFrom.join(", ")}`,
+  );
+  assert.deepEqual(await outcome(dir, agents), await outcome(tagReference, agents));
 });
 
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
