@@ -1,10 +1,13 @@
 // deno-lint-ignore-file no-console
 /**
  * `deno task bench [--rounds 200] [--episodes 200] [--repeats 3] [--seed 42] [--reference]
- * [--json FILE] [--only update,env,run]`: medians of the notebook's update round (inline and
- * parallel) with its efficiency against the matMul floor, environment steps per second, and a
- * whole notebook run; with `--reference`, MPE2's Python step rates and the seed notebook's
- * PyTorch run on this machine beside them, and the ratios.
+ * [--mpe-steps 20000] [--json FILE] [--only update,env,run,mpe]`: medians of the notebook's update
+ * round (inline and parallel) with its efficiency against the matMul floor, environment steps
+ * per second, a whole notebook run, and MADDPG on `simple_spread_v3` (continuous actions):
+ * update rounds and the training cost per step at a PyTorch peer's hyperparameters and at the
+ * MADDPG paper's; with `--reference`, MPE2's Python step rates, the seed notebook's PyTorch run
+ * and the PyTorch MADDPG peer (`shared/reference/mpe/peer`) on this machine beside them, and
+ * the ratios.
  *
  * @module
  */
@@ -16,7 +19,7 @@ import type { Learner } from "../lib/agent/learner.ts";
 import { ParallelLearner } from "../lib/agent/parallel.ts";
 import { initBackend, runtimeInfo } from "../lib/backend.ts";
 import { integerFlag, parseFlags } from "../lib/cli.ts";
-import { DEFAULT_TRAIN_CONFIG } from "../lib/config.ts";
+import { configFromRecord, DEFAULT_TRAIN_CONFIG } from "../lib/config.ts";
 import type { TrainConfig } from "../lib/config.ts";
 import "../lib/env/builtin.ts";
 import type { ParallelEnv, StepResult } from "../lib/env/parallel_env.ts";
@@ -34,20 +37,24 @@ const HELP = `Usage: deno task bench [flags]
   --episodes N     episodes of the whole-run benchmark (0 skips it) [200]
   --repeats N      repeats of each benchmark; medians are printed [3]
   --seed N         seed of the runs [42]
-  --reference      also run MPE2 (Python, scripts/mpe2_speed.py) for the environment section
-                   and ../shared/reference/run_notebook.sh (PyTorch) with the same episodes
-                   and seed for the run section, and print the ratios
-  --only LIST      sections to run, comma-separated: update, env, run [all]
+  --mpe-steps N    learning steps of each training run of the mpe section (0 skips the
+                   runs and the peer) [20000]
+  --reference      also run MPE2 (Python, scripts/mpe2_speed.py) for the environment section,
+                   ../shared/reference/run_notebook.sh (PyTorch) with the same episodes
+                   and seed for the run section, and ../shared/reference/mpe/peer/run_peer.sh
+                   (PyTorch MADDPG) for N + 20000 steps for the mpe section, and print the ratios
+  --only LIST      sections to run, comma-separated: update, env, run, mpe [all]
   --json FILE      also write the numbers as JSON
   --help           this text`;
 
-const SECTIONS = ["update", "env", "run"] as const;
+const SECTIONS = ["update", "env", "run", "mpe"] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** What the flags ask for. */
 interface BenchOptions {
   rounds: number;
   episodes: number;
+  mpeSteps: number;
   repeats: number;
   seed: number;
   reference: boolean;
@@ -66,6 +73,7 @@ function parseBenchArgs(args: string[]): BenchOptions | undefined {
   const { values } = parseFlags(args, {
     rounds: { type: "string", default: "200" },
     episodes: { type: "string", default: "200" },
+    "mpe-steps": { type: "string", default: "20000" },
     repeats: { type: "string", default: "3" },
     seed: { type: "string", default: "42" },
     reference: { type: "boolean" },
@@ -87,6 +95,7 @@ function parseBenchArgs(args: string[]): BenchOptions | undefined {
   return {
     rounds: integerFlag("--rounds", values.rounds),
     episodes: integerFlag("--episodes", values.episodes, true),
+    mpeSteps: integerFlag("--mpe-steps", values["mpe-steps"], true),
     repeats: integerFlag("--repeats", values.repeats),
     seed: integerFlag("--seed", values.seed, true),
     reference: values.reference === true,
@@ -160,13 +169,39 @@ async function timeRounds(
   return (performance.now() - start) / rounds;
 }
 
-/** The notebook config, its environment's agent shapes and a buffer of random transitions. */
-function updateSetup(seed: number) {
-  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, seed };
+/** A config's environment, its agent shapes and a buffer of random transitions. */
+function updateSetup(config: TrainConfig) {
   const env = makeTrainingEnv(config);
   const shapes = agentShapes(env);
-  const buffer = filledBuffer(env, shapes, new Pcg32(seed));
+  const buffer = filledBuffer(env, shapes, new Pcg32(config.seed));
   return { config, shapes, buffer };
+}
+
+/** The learners: inline (main thread) and parallel (one worker per agent). */
+type LearnerKind = "inline" | "parallel";
+
+/** Median ms per update round of one learner over `repeats` timings, after 20 warm-up rounds. */
+async function timeLearner(
+  kind: LearnerKind,
+  setup: { config: TrainConfig; shapes: AgentShape[]; buffer: ReplayBuffer },
+  options: { seed: number; rounds: number; repeats: number; rng: Pcg32 },
+): Promise<number> {
+  const { config, shapes, buffer } = setup;
+  const algorithm = createAlgorithm(config, shapes, new Pcg32(options.seed));
+  const learner: Learner = kind === "inline"
+    ? new InlineLearner(algorithm)
+    : await ParallelLearner.start(algorithm, config, shapes);
+  const timing = { rounds: options.rounds, batchSize: config.batchSize, rng: options.rng };
+  const times: number[] = [];
+  try {
+    await timeRounds({ learner, algorithm, buffer }, { ...timing, rounds: 20 }); // warm-up
+    for (let r = 0; r < options.repeats; r++) {
+      times.push(await timeRounds({ learner, algorithm, buffer }, timing));
+    }
+  } finally {
+    await learner.close();
+  }
+  return median(times);
 }
 
 /** Median ms per update round of the inline and the parallel learner. */
@@ -174,29 +209,17 @@ async function benchUpdates(
   options: BenchOptions,
   numbers: Numbers,
 ): Promise<{ config: TrainConfig; shapes: AgentShape[]; roundMs: Record<string, number> }> {
-  const { config, shapes, buffer } = updateSetup(options.seed);
+  const setup = updateSetup({ ...DEFAULT_TRAIN_CONFIG, seed: options.seed });
+  const { config, shapes } = setup;
   const rng = new Pcg32(options.seed + 1);
   const roundMs: Record<string, number> = {};
-  const timing = { rounds: options.rounds, batchSize: config.batchSize, rng };
   console.log(`\nupdate round (${describeNetworks(config, shapes)}):`);
   for (const name of ["inline", "parallel"] as const) {
-    const algorithm = createAlgorithm(config, shapes, new Pcg32(options.seed));
-    const learner: Learner = name === "inline"
-      ? new InlineLearner(algorithm)
-      : await ParallelLearner.start(algorithm, config, shapes);
-    const times: number[] = [];
-    try {
-      await timeRounds({ learner, algorithm, buffer }, { ...timing, rounds: 20 }); // warm-up
-      for (let r = 0; r < options.repeats; r++) {
-        times.push(await timeRounds({ learner, algorithm, buffer }, timing));
-      }
-    } finally {
-      await learner.close();
-    }
-    roundMs[name] = numbers[`update_round_ms_${name}`] = median(times);
+    const ms = await timeLearner(name, setup, { ...options, rng });
+    roundMs[name] = numbers[`update_round_ms_${name}`] = ms;
     const where = name === "inline" ? "main thread" : `${shapes.length} workers, one per agent`;
     console.log(
-      `  ${name.padEnd(8)} (${where}): ${median(times).toFixed(2)} ms ` +
+      `  ${name.padEnd(8)} (${where}): ${ms.toFixed(2)} ms ` +
         `(median of ${options.repeats} x ${options.rounds})`,
     );
   }
@@ -614,6 +637,297 @@ async function benchReference(options: BenchOptions, numbers: Numbers): Promise<
 }
 
 // ---------------------------------------------------------------------------------------
+// 5. MADDPG on the particle worlds: simple_spread_v3, continuous actions
+
+/** The environment of the mpe section, and its options. */
+const MPE_ENV = "simple_spread_v3";
+const MPE_OPTIONS = { continuous_actions: "true" };
+/** Warm-up steps of the peer's shipped hyperparameters (random actions, no updates). */
+const PEER_WARMUP = 20_000;
+/** The minimum wanted of the peer's cost / ours. */
+const PEER_TARGET = 8;
+
+/** One config of the mpe section. */
+interface MpeCase {
+  /** "peer" or "paper". */
+  name: string;
+  /** What it is, for the printout. */
+  label: string;
+  config: TrainConfig;
+}
+
+/**
+ * The peer's shipped spread hyperparameters (legalaspro/maddpg-zoo-torch) and the MADDPG
+ * paper's preset (`configs/mpe/simple_spread.json`), both with continuous actions, `steps`
+ * steps (25-step episodes), no warm-up (updates from the step the buffer holds a batch: the
+ * run measures the learning cost), no checkpoints and no end-of-training tests.
+ */
+async function mpeCases(seed: number, steps: number): Promise<MpeCase[]> {
+  const run = {
+    seed,
+    envOptions: MPE_OPTIONS,
+    episodes: Math.max(1, Math.ceil(steps / 25)),
+    warmupSteps: 0,
+    checkpointEvery: 0,
+    testEpisodes: 0,
+  };
+  const peer = configFromRecord({
+    algo: "maddpg",
+    env: MPE_ENV,
+    maxSteps: 25,
+    bufferSize: 1_000_000,
+    batchSize: 256,
+    updateEvery: 15,
+    actorHidden: [64, 64],
+    criticHidden: [64, 64],
+    actorLr: 1e-3,
+    criticLr: 2e-3,
+    gamma: 0.95,
+    tau: 0.01,
+    actionNoise: 0.3,
+    actionNoiseEnd: 0.01,
+    actionNoiseDecay: 500_000,
+    epsilonStart: 0,
+    epsilonEnd: 0,
+    ...run,
+  }, "the peer's simple_spread_v3 hyperparameters");
+  const presetPath = new URL("../configs/mpe/simple_spread.json", import.meta.url).pathname;
+  const preset = JSON.parse(await Deno.readTextFile(presetPath));
+  const paper = configFromRecord({ ...preset, ...run }, presetPath);
+  return [
+    { name: "peer", label: "peer's hyperparameters", config: peer },
+    { name: "paper", label: "paper preset", config: paper },
+  ];
+}
+
+/** Median ms per update round of each case, inline and parallel; `[case][kind]`. */
+async function mpeUpdateRounds(
+  cases: MpeCase[],
+  options: BenchOptions,
+  numbers: Numbers,
+): Promise<Record<string, Record<LearnerKind, number>>> {
+  const result: Record<string, Record<LearnerKind, number>> = {};
+  const rng = new Pcg32(options.seed + 1);
+  console.log(`  update round, ms (median of ${options.repeats} x ${options.rounds} rounds):`);
+  for (const { name, label, config } of cases) {
+    const setup = updateSetup(config);
+    const ms = {} as Record<LearnerKind, number>;
+    for (const kind of ["inline", "parallel"] as const) {
+      ms[kind] = numbers[`mpe_update_round_ms_${name}_${kind}`] = await timeLearner(
+        kind,
+        setup,
+        { ...options, rng },
+      );
+    }
+    result[name] = ms;
+    console.log(
+      `    ${label.padEnd(22)} ${describeNetworks(config, setup.shapes)}: ` +
+        `inline ${ms.inline.toFixed(2)}, parallel (${setup.shapes.length} workers) ` +
+        `${ms.parallel.toFixed(2)}`,
+    );
+  }
+  return result;
+}
+
+/** Medians of a case's training runs. */
+interface RunCost {
+  wallSeconds: number;
+  stepsPerSecond: number;
+  msPerStep: number;
+  updateRounds: number;
+  peakRssMb: number;
+}
+
+/** The JSON names of a {@linkcode RunCost}'s numbers. */
+const RUN_COST_KEYS: Record<keyof RunCost, string> = {
+  wallSeconds: "wall_s",
+  stepsPerSecond: "steps_per_s",
+  msPerStep: "ms_per_step",
+  updateRounds: "update_rounds",
+  peakRssMb: "peak_rss_mb",
+};
+
+/** `repeats` runs of `train` (threads auto) of one case in temp dirs; the medians. */
+async function mpeTrainCost(mpeCase: MpeCase, repeats: number): Promise<RunCost> {
+  const runs: RunCost[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const outDir = await Deno.makeTempDir({ prefix: "maddpg-bench-mpe-" });
+    try {
+      const summary = await train(mpeCase.config, { outDir, threads: "auto" });
+      runs.push({
+        wallSeconds: summary.wallSeconds,
+        stepsPerSecond: summary.stepsPerSecond,
+        msPerStep: (summary.wallSeconds * 1000) / summary.totalSteps,
+        updateRounds: summary.updateRounds,
+        peakRssMb: summary.peakRssMb,
+      });
+    } finally {
+      await Deno.remove(outDir, { recursive: true });
+    }
+  }
+  const med = (key: keyof RunCost) => median(runs.map((run) => run[key]));
+  return {
+    wallSeconds: med("wallSeconds"),
+    stepsPerSecond: med("stepsPerSecond"),
+    msPerStep: med("msPerStep"),
+    updateRounds: med("updateRounds"),
+    peakRssMb: med("peakRssMb"),
+  };
+}
+
+/** Prints each case's training cost per step; the peer case's cost. */
+async function mpeTrainRuns(
+  cases: MpeCase[],
+  options: BenchOptions,
+  numbers: Numbers,
+): Promise<RunCost> {
+  console.log(
+    `  training cost, ${options.mpeSteps} steps, warm-up 0, threads auto ` +
+      `(median of ${options.repeats}):`,
+  );
+  const costs: Record<string, RunCost> = {};
+  for (const mpeCase of cases) {
+    const cost = costs[mpeCase.name] = await mpeTrainCost(mpeCase, options.repeats);
+    const { batchSize, updateEvery } = mpeCase.config;
+    for (const [key, value] of Object.entries(cost)) {
+      numbers[`mpe_run_${mpeCase.name}_${RUN_COST_KEYS[key as keyof RunCost]}`] = value;
+    }
+    console.log(
+      `    ${mpeCase.label.padEnd(22)} batch ${batchSize}, update every ${updateEvery}: ` +
+        `${cost.wallSeconds.toFixed(1)} s, ${cost.stepsPerSecond.toFixed(0)} steps/s, ` +
+        `${cost.msPerStep.toFixed(3)} ms/step, ${cost.updateRounds} rounds, ` +
+        `peak RSS ${cost.peakRssMb.toFixed(0)} MB`,
+    );
+  }
+  return costs.peer;
+}
+
+/** What the bench reads from the peer's JSON (see `run_peer.sh`). */
+interface PeerResult {
+  steps: number;
+  wall_s: number;
+  steps_per_s: number;
+  steps_per_s_warmup_phase: number | null;
+  steps_per_s_learning_phase: number | null;
+  updates: number;
+  update_round_ms: number | null;
+  update_round_ms_excl_sample: number | null;
+  peak_rss_kb: number;
+  last100_mean_agent_return: number | null;
+}
+
+/** One run of the PyTorch MADDPG peer: `steps` steps, of which the first 20 000 warm up. */
+async function runPeer(steps: number, seed: number): Promise<PeerResult> {
+  const script = new URL("../../shared/reference/mpe/peer/run_peer.sh", import.meta.url).pathname;
+  const out = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    const result = await new Deno.Command("bash", {
+      args: [script, MPE_ENV, String(steps), String(seed), out],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!result.success) {
+      const tail = new TextDecoder().decode(result.stderr).trim().split("\n").pop();
+      throw new Error(`The PyTorch MADDPG peer failed (${script}): ${tail}`);
+    }
+    return JSON.parse(await Deno.readTextFile(out));
+  } finally {
+    await Deno.remove(out);
+  }
+}
+
+/** Medians of `repeats` peer runs of N learning steps after its warm-up, recorded in `numbers`. */
+async function mpePeer(options: BenchOptions, numbers: Numbers) {
+  const steps = options.mpeSteps + PEER_WARMUP;
+  console.log(
+    `  PyTorch MADDPG peer (run_peer.sh ${MPE_ENV} ${steps} 0: ${PEER_WARMUP} warm-up ` +
+      `+ ${options.mpeSteps} learning steps):`,
+  );
+  const runs: PeerResult[] = [];
+  for (let r = 0; r < options.repeats; r++) {
+    const run = await runPeer(steps, 0);
+    runs.push(run);
+    console.log(
+      `    run ${r + 1}: ${run.wall_s.toFixed(1)} s, ${
+        run.steps_per_s.toFixed(0)
+      } steps/s overall, ` +
+        `warm-up ${rate(run.steps_per_s_warmup_phase ?? undefined)}, learning ` +
+        `${rate(run.steps_per_s_learning_phase ?? undefined)}; ${run.updates} rounds of ` +
+        `${(run.update_round_ms ?? NaN).toFixed(2)} ms (${
+          (run.update_round_ms_excl_sample ?? NaN).toFixed(2)
+        } without replay sampling), peak RSS ${(run.peak_rss_kb / 1024).toFixed(0)} MiB, ` +
+        `last-100 return ${(run.last100_mean_agent_return ?? NaN).toFixed(2)}`,
+    );
+  }
+  const med = (pick: (run: PeerResult) => number | null) =>
+    median(runs.map((run) => pick(run) ?? NaN));
+  const peer = {
+    learningStepsPerS: med((run) => run.steps_per_s_learning_phase ?? run.steps_per_s),
+    roundMs: med((run) => run.update_round_ms),
+    roundMsExclSample: med((run) => run.update_round_ms_excl_sample),
+    peakRssMb: med((run) => run.peak_rss_kb) / 1024,
+  };
+  Object.assign(numbers, {
+    peer_steps: steps,
+    peer_wall_s: med((run) => run.wall_s),
+    peer_steps_per_s: med((run) => run.steps_per_s),
+    peer_steps_per_s_warmup_phase: med((run) => run.steps_per_s_warmup_phase),
+    peer_steps_per_s_learning_phase: peer.learningStepsPerS,
+    peer_update_round_ms: peer.roundMs,
+    peer_update_round_ms_excl_sample: peer.roundMsExclSample,
+    peer_peak_rss_kb: med((run) => run.peak_rss_kb),
+    peer_last100_mean_agent_return: med((run) => run.last100_mean_agent_return),
+  });
+  return peer;
+}
+
+/** Ours (the peer's hyperparameters) beside the peer, the ratios peer / ours and the target. */
+function mpeComparison(
+  ours: { cost: RunCost; rounds: Record<LearnerKind, number> },
+  peer: Awaited<ReturnType<typeof mpePeer>>,
+  numbers: Numbers,
+): void {
+  const peerMsPerStep = 1000 / peer.learningStepsPerS;
+  const rows: [string, string, number, number, boolean][] = [
+    ["ms per learning step (run)", "step", ours.cost.msPerStep, peerMsPerStep, true],
+    ["update round ms, inline", "round_inline", ours.rounds.inline, peer.roundMs, true],
+    ["update round ms, parallel", "round_parallel", ours.rounds.parallel, peer.roundMs, true],
+    ["peak RSS MB", "peak_rss", ours.cost.peakRssMb, peer.peakRssMb, false],
+  ];
+  const table = [["", "ours", "peer", "peer / ours", `target ≥${PEER_TARGET}x`]];
+  for (const [label, key, mine, theirs, targeted] of rows) {
+    const ratio = numbers[`ratio_peer_over_ours_${key}`] = theirs / mine;
+    const verdict = targeted ? (ratio >= PEER_TARGET ? "ok" : "MISSED") : "-";
+    const digits = key === "peak_rss" ? 0 : 3;
+    table.push([
+      label,
+      mine.toFixed(digits),
+      theirs.toFixed(digits),
+      `${ratio.toFixed(2)}x`,
+      verdict,
+    ]);
+  }
+  console.log(`  ours (peer's hyperparameters) vs the peer, learning phase:`);
+  printTable(table);
+  console.log(
+    `  (the peer's round includes its replay sampling; without it: ` +
+      `${peer.roundMsExclSample.toFixed(2)} ms. Ours is timed on pre-drawn batches.)`,
+  );
+}
+
+/** The mpe section: update rounds, training cost and, with `--reference`, the peer. */
+async function mpeSection(options: BenchOptions, numbers: Numbers): Promise<void> {
+  console.log(`\nMADDPG on ${MPE_ENV}, continuous actions, 3 agents:`);
+  const cases = await mpeCases(options.seed, options.mpeSteps);
+  const rounds = await mpeUpdateRounds(cases, options, numbers);
+  if (options.mpeSteps === 0) return;
+  const cost = await mpeTrainRuns(cases, options, numbers);
+  if (!options.reference) return;
+  const peer = await mpePeer(options, numbers);
+  mpeComparison({ cost, rounds: rounds.peer }, peer, numbers);
+}
+
+// ---------------------------------------------------------------------------------------
 
 /** Parses flags and runs the chosen sections. */
 export async function main(args: string[] = Deno.args): Promise<void> {
@@ -628,6 +942,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   }
   if (options.only.has("env")) await envSection(options, numbers);
   if (options.only.has("run") && options.episodes > 0) await benchRun(options, numbers);
+  if (options.only.has("mpe")) await mpeSection(options, numbers);
   if (options.json !== undefined) {
     await Deno.writeTextFile(options.json, JSON.stringify(numbers, null, 2) + "\n");
   }
