@@ -269,54 +269,75 @@ function showError(message: string): void {
   }
 }
 
+/** The config of `options` (preset, episodes, seed), or an error message. */
+function trainConfig(options: TrainViewOptions): TrainConfig | string {
+  const preset = TRAIN_PRESETS[options.preset];
+  if (!preset) {
+    return `unknown preset ${JSON.stringify(options.preset)} (known: ${
+      Object.keys(TRAIN_PRESETS).join(", ")
+    })`;
+  }
+  const config: TrainConfig = { ...preset.config };
+  if (options.episodes !== undefined) config.episodes = options.episodes;
+  if (options.seed !== undefined) config.seed = options.seed;
+  if (!Number.isInteger(config.episodes) || config.episodes < 1) {
+    return `episodes must be a positive integer, got ${options.episodes}`;
+  }
+  if (!Number.isInteger(config.seed) || config.seed < 0) {
+    return `seed must be a non-negative integer, got ${options.seed}`;
+  }
+  return config;
+}
+
+/** The view's elements a run updates (any may be missing when the view is not mounted). */
+interface TrainUi {
+  start: HTMLButtonElement | null;
+  chart: HTMLElement | null;
+  link: HTMLAnchorElement | null;
+  setStatus(text: string): void;
+}
+
+/** Shows what this run uses, whoever started it, and resets the status, chart and link. */
+function prepareUi(preset: string, config: TrainConfig): TrainUi {
+  const select = byId<HTMLSelectElement>("train-preset");
+  if (select) select.value = preset;
+  const episodesInput = byId<HTMLInputElement>("train-episodes");
+  if (episodesInput) episodesInput.value = String(config.episodes);
+  const seedInput = byId<HTMLInputElement>("train-seed");
+  if (seedInput) seedInput.value = String(config.seed);
+  const status = byId("train-status");
+  const ui: TrainUi = {
+    start: byId<HTMLButtonElement>("train-start"),
+    chart: byId("train-chart"),
+    link: byId<HTMLAnchorElement>("train-download"),
+    setStatus: (text) => {
+      if (status) status.textContent = text;
+    },
+  };
+  if (ui.start) ui.start.disabled = true;
+  if (ui.link) ui.link.hidden = true;
+  ui.setStatus(`starting: ${config.episodes} episodes of ${config.algo} on ${config.env}`);
+  drawChart(ui.chart, []);
+  return ui;
+}
+
 /**
  * Trains `options.preset` in a Web Worker, updating `#train-status`, `#train-chart` and, when
  * done, `#train-download` (when the view is mounted). Resolves when training is done.
  */
 export function train(options: TrainViewOptions): Promise<TrainViewResult> {
-  const preset = TRAIN_PRESETS[options.preset];
-  if (!preset) {
-    const message = `unknown preset ${JSON.stringify(options.preset)} (known: ${
-      Object.keys(TRAIN_PRESETS).join(", ")
-    })`;
-    showError(message);
-    return Promise.reject(new Error(message));
+  const config = trainConfig(options);
+  if (typeof config === "string") {
+    showError(config);
+    return Promise.reject(new Error(config));
   }
   if (running) return Promise.reject(new Error("a training run is already in progress"));
-  const config: TrainConfig = { ...preset.config };
-  if (options.episodes !== undefined) config.episodes = options.episodes;
-  if (options.seed !== undefined) config.seed = options.seed;
-  if (!Number.isInteger(config.episodes) || config.episodes < 1) {
-    const message = `episodes must be a positive integer, got ${options.episodes}`;
-    showError(message);
-    return Promise.reject(new Error(message));
-  }
-  if (!Number.isInteger(config.seed) || config.seed < 0) {
-    const message = `seed must be a non-negative integer, got ${options.seed}`;
-    showError(message);
-    return Promise.reject(new Error(message));
-  }
-
-  const select = byId<HTMLSelectElement>("train-preset");
-  if (select) select.value = options.preset;
-  // The form shows what this run uses, whoever started it.
-  const episodesInput = byId<HTMLInputElement>("train-episodes");
-  if (episodesInput) episodesInput.value = String(config.episodes);
-  const seedInput = byId<HTMLInputElement>("train-seed");
-  if (seedInput) seedInput.value = String(config.seed);
-  const start = byId<HTMLButtonElement>("train-start");
-  const status = byId("train-status");
-  const chart = byId("train-chart");
-  const link = byId<HTMLAnchorElement>("train-download");
-  const setStatus = (text: string) => {
-    if (status) status.textContent = text;
-  };
-  if (start) start.disabled = true;
-  if (link) link.hidden = true;
-  setStatus(`starting: ${config.episodes} episodes of ${config.algo} on ${config.env}`);
-  drawChart(chart, []);
   running = true;
+  return runWorker(config, prepareUi(options.preset, config));
+}
 
+/** Runs the worker and follows its messages until it is done or fails. */
+function runWorker(config: TrainConfig, ui: TrainUi): Promise<TrainViewResult> {
   const history: EpisodeMetrics[] = [];
   let firstGreedySuccess: number | null = null;
   let lastDraw = 0;
@@ -325,12 +346,49 @@ export function train(options: TrainViewOptions): Promise<TrainViewResult> {
     const finish = () => {
       running = false;
       worker.terminate();
-      if (start) start.disabled = false;
+      if (ui.start) ui.start.disabled = false;
     };
     const fail = (message: string) => {
       finish();
       showError(message);
       reject(new Error(message));
+    };
+    const onEpisode = (m: EpisodeMetrics) => {
+      history.push(m);
+      if (m.greedySuccess && firstGreedySuccess === null) firstGreedySuccess = m.episode;
+      const greedy = firstGreedySuccess === null
+        ? ""
+        : ` (greedy success at episode ${firstGreedySuccess})`;
+      ui.setStatus(
+        `episode ${m.episode}/${config.episodes}, reward ${m.reward.toFixed(2)}${greedy}`,
+      );
+      const now = performance.now();
+      if (now - lastDraw > 100 || m.episode === config.episodes) {
+        drawChart(ui.chart, history);
+        lastDraw = now;
+      }
+    };
+    const onDone = (files: Uint8Array, summary: BrowserSummary) => {
+      const first = summary.firstGreedySuccess ?? firstGreedySuccess;
+      lastZip = files;
+      if (lastUrl) URL.revokeObjectURL(lastUrl);
+      lastUrl = URL.createObjectURL(
+        new Blob([files as Uint8Array<ArrayBuffer>], { type: "application/zip" }),
+      );
+      showDownload(ui.link, lastUrl, files.byteLength);
+      drawChart(ui.chart, history);
+      const seconds = summary.wallSeconds.toFixed(1);
+      ui.setStatus(
+        first === null
+          ? `no greedy success in ${summary.episodes} episodes (${seconds} s): done`
+          : `greedy success at episode ${first} of ${summary.episodes} (${seconds} s): done`,
+      );
+      finish();
+      resolve({
+        episodes: summary.episodes,
+        greedySuccess: first !== null,
+        firstGreedySuccess: first,
+      });
     };
     worker.addEventListener("error", (event) => {
       event.preventDefault();
@@ -339,55 +397,11 @@ export function train(options: TrainViewOptions): Promise<TrainViewResult> {
     worker.addEventListener("messageerror", () => fail("training worker: unreadable message"));
     worker.addEventListener("message", (event: MessageEvent<WorkerMessage>) => {
       const message = event.data;
-      switch (message.type) {
-        case "ready":
-          setStatus(`training on tfjs ${message.runtime.backend} (${config.episodes} episodes)`);
-          break;
-        case "episode": {
-          const m = message.metrics;
-          history.push(m);
-          if (m.greedySuccess && firstGreedySuccess === null) firstGreedySuccess = m.episode;
-          const greedy = firstGreedySuccess === null
-            ? ""
-            : ` (greedy success at episode ${firstGreedySuccess})`;
-          setStatus(
-            `episode ${m.episode}/${config.episodes}, reward ${m.reward.toFixed(2)}${greedy}`,
-          );
-          const now = performance.now();
-          if (now - lastDraw > 100 || m.episode === config.episodes) {
-            drawChart(chart, history);
-            lastDraw = now;
-          }
-          break;
-        }
-        case "done": {
-          const summary: BrowserSummary = message.summary;
-          const first = summary.firstGreedySuccess ?? firstGreedySuccess;
-          lastZip = message.files;
-          if (lastUrl) URL.revokeObjectURL(lastUrl);
-          lastUrl = URL.createObjectURL(
-            new Blob([message.files as Uint8Array<ArrayBuffer>], { type: "application/zip" }),
-          );
-          showDownload(link, lastUrl, message.files.byteLength);
-          drawChart(chart, history);
-          const seconds = summary.wallSeconds.toFixed(1);
-          setStatus(
-            first === null
-              ? `no greedy success in ${summary.episodes} episodes (${seconds} s): done`
-              : `greedy success at episode ${first} of ${summary.episodes} (${seconds} s): done`,
-          );
-          finish();
-          resolve({
-            episodes: summary.episodes,
-            greedySuccess: first !== null,
-            firstGreedySuccess: first,
-          });
-          break;
-        }
-        case "error":
-          fail(message.message);
-          break;
-      }
+      if (message.type === "ready") {
+        ui.setStatus(`training on tfjs ${message.runtime.backend} (${config.episodes} episodes)`);
+      } else if (message.type === "episode") onEpisode(message.metrics);
+      else if (message.type === "done") onDone(message.files, message.summary);
+      else if (message.type === "error") fail(message.message);
     });
     const startMessage: StartMessage = { type: "start", config };
     worker.postMessage(startMessage);

@@ -92,14 +92,18 @@ export function selectActions(
   return actors.map((actor, i) => {
     const output = actor.forward(observations[i]);
     const space = spaces?.[i];
-    if (space?.kind === "box") return boxAction(output, space, noise, rng);
+    if (space?.kind === "box") return boxAction(output, space, { noise, rng });
     if (mode === "greedy") return argmax(output);
     if (!rng) throw new Error("Sampling actions needs a random number generator");
     return sampleCategorical(output, rng.nextFloat());
   });
 }
 
-function boxAction(output: Float64Array, space: Box, noise: number, rng?: Pcg32): Float64Array {
+function boxAction(
+  output: Float64Array,
+  space: Box,
+  { noise, rng }: { noise: number; rng?: Pcg32 },
+): Float64Array {
   if (noise > 0 && !rng) throw new Error("Exploration noise needs a random number generator");
   for (let k = 0; k < output.length; k++) {
     const low = space.low[k], high = space.high[k];

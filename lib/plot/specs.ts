@@ -128,18 +128,10 @@ export function dashboard(runName: string, panels: readonly Spec[]): Spec {
   };
 }
 
-/**
- * Mean over seeds of the 50-episode moving average, a band of mean ± std (sample std over
- * seeds) and a lighter one of min–max; `reference`, if given, as one more line.
- */
-export function bandChart(options: {
-  title: string;
-  seedCurves: readonly (readonly number[])[];
-  reference?: Curve;
-}): Spec {
-  const averages = options.seedCurves.map((values) => movingAverage(values));
-  const stats = band(averages);
-  const rows = stats.mean.map((mean, k) => ({
+/** Per-episode rows of the band chart: mean, mean ± std and min–max over seeds of the moving average. */
+function bandRows(seedCurves: readonly (readonly number[])[]) {
+  const stats = band(seedCurves.map((values) => movingAverage(values)));
+  return stats.mean.map((mean, k) => ({
     episode: WINDOW + k,
     max: stats.max[k],
     mean,
@@ -147,13 +139,17 @@ export function bandChart(options: {
     std_high: mean + stats.std[k],
     std_low: mean - stats.std[k],
   }));
-  const n = options.seedCurves.length;
-  const layers: Spec[] = [
+}
+
+/** The band chart's three layers (min–max, mean ± std, mean) over `n` seeds. */
+function bandLayers(rows: ReturnType<typeof bandRows>, n: number): Spec[] {
+  const x = { field: "episode", type: "quantitative" };
+  return [
     {
       data: { values: rows },
       mark: { type: "area", opacity: 0.15 },
       encoding: {
-        x: { field: "episode", type: "quantitative", title: "Episode" },
+        x: { ...x, title: "Episode" },
         y: {
           field: "min",
           type: "quantitative",
@@ -167,7 +163,7 @@ export function bandChart(options: {
       data: { values: rows },
       mark: { type: "area", opacity: 0.35 },
       encoding: {
-        x: { field: "episode", type: "quantitative" },
+        x,
         y: { field: "std_low", type: "quantitative" },
         y2: { field: "std_high" },
         color: { datum: "mean ± std over seeds" },
@@ -177,29 +173,44 @@ export function bandChart(options: {
       data: { values: rows },
       mark: { type: "line", strokeWidth: 2 },
       encoding: {
-        x: { field: "episode", type: "quantitative" },
+        x,
         y: { field: "mean", type: "quantitative" },
         color: { datum: `mean over ${n} seeds` },
       },
     },
   ];
-  if (options.reference) {
-    const ref = options.reference;
-    layers.push({
-      data: {
-        values: ref.values.map((value, k) => ({ episode: (ref.firstEpisode ?? 1) + k, value })),
-      },
-      mark: { type: "line", strokeWidth: 2, strokeDash: [6, 3] },
-      encoding: {
-        x: { field: "episode", type: "quantitative" },
-        y: { field: "value", type: "quantitative" },
-        color: { datum: ref.name },
-      },
-    });
-  }
+}
+
+/** A reference curve as a dashed line layer. */
+function referenceLayer(ref: Curve): Spec {
+  return {
+    data: {
+      values: ref.values.map((value, k) => ({ episode: (ref.firstEpisode ?? 1) + k, value })),
+    },
+    mark: { type: "line", strokeWidth: 2, strokeDash: [6, 3] },
+    encoding: {
+      x: { field: "episode", type: "quantitative" },
+      y: { field: "value", type: "quantitative" },
+      color: { datum: ref.name },
+    },
+  };
+}
+
+/**
+ * Mean over seeds of the 50-episode moving average, a band of mean ± std (sample std over
+ * seeds) and a lighter one of min–max; `reference`, if given, as one more line.
+ */
+export function bandChart(options: {
+  title: string;
+  seedCurves: readonly (readonly number[])[];
+  reference?: Curve;
+}): Spec {
+  const n = options.seedCurves.length;
+  const layers = bandLayers(bandRows(options.seedCurves), n);
   const names = [`min–max over ${n} seeds`, "mean ± std over seeds", `mean over ${n} seeds`];
   const colors = ["#c6dbef", "#6baed6", "#08519c"];
   if (options.reference) {
+    layers.push(referenceLayer(options.reference));
     names.push(options.reference.name);
     colors.push("#e6550d");
   }

@@ -95,10 +95,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** `record[key]` if it is of `type`, else null (and a problem when `required`). */
 function field<T extends "string" | "number">(
   record: Record<string, unknown>,
-  key: string,
-  type: T,
-  problems: string[] | undefined,
+  want: { key: string; type: T; problems?: string[] },
 ): (T extends "string" ? string : number) | null {
+  const { key, type, problems } = want;
   const value = record[key];
   if (typeof value === type && (type !== "number" || Number.isFinite(value))) {
     return value as T extends "string" ? string : number;
@@ -137,10 +136,16 @@ export async function readRunEntry(resultsDir: string, path: string): Promise<Ru
   const config = isRecord(record) ? (isRecord(record.config) ? record.config : record) : undefined;
   if (record !== undefined && config === undefined) problems.push("config.json is not an object");
   const configProblems = config ? problems : undefined;
-  const algo = config ? field(config, "algo", "string", configProblems) : null;
-  const env = config ? field(config, "env", "string", undefined) : null;
-  const seed = config ? field(config, "seed", "number", configProblems) : null;
-  const episodes = config ? field(config, "episodes", "number", configProblems) : null;
+  const algo = config
+    ? field(config, { key: "algo", type: "string", problems: configProblems })
+    : null;
+  const env = config ? field(config, { key: "env", type: "string" }) : null;
+  const seed = config
+    ? field(config, { key: "seed", type: "number", problems: configProblems })
+    : null;
+  const episodes = config
+    ? field(config, { key: "episodes", type: "number", problems: configProblems })
+    : null;
 
   if (!(await isFile(`${dir}/metrics.csv`))) problems.push("metrics.csv missing");
 

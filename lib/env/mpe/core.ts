@@ -192,11 +192,16 @@ export class World {
    * force and the speed clamp), then the utterances.
    */
   step(): void {
-    const entities = this.entities, n = entities.length;
-    const force = this.#force, has = this.#hasForce;
-    has.fill(0);
-    // Action forces: p_force[i] = u + 0.0 (the noise term).
-    const agents = this.agents;
+    this.#hasForce.fill(0);
+    this.#actionForces();
+    this.#contactForces();
+    this.#integrate();
+    this.#utter();
+  }
+
+  /** `p_force[i] = u + 0.0` (MPE2 adds its noise term, 0 here) for every movable agent. */
+  #actionForces(): void {
+    const force = this.#force, has = this.#hasForce, agents = this.agents;
     for (let i = 0; i < agents.length; i++) {
       const agent = agents[i];
       if (!agent.movable) continue;
@@ -204,7 +209,11 @@ export class World {
       force[2 * i + 1] = agent.action.u[1] + 0.0;
       has[i] = 1;
     }
-    // Contact forces.
+  }
+
+  /** Contact forces of every pair `a < b` that both collide (no distance cut-off, as MPE2). */
+  #contactForces(): void {
+    const entities = this.entities, n = entities.length;
     const k = this.contactMargin, contact = this.contactForce;
     for (let a = 0; a < n; a++) {
       const ea = entities[a];
@@ -220,31 +229,30 @@ export class World {
         const penetration = logAddExp(0, -(dist - distMin) / k) * k;
         const fx = contact * dx / dist * penetration;
         const fy = contact * dy / dist * penetration;
-        if (ea.movable) {
-          if (has[a]) {
-            force[2 * a] = fx + force[2 * a];
-            force[2 * a + 1] = fy + force[2 * a + 1];
-          } else {
-            force[2 * a] = fx + 0.0;
-            force[2 * a + 1] = fy + 0.0;
-            has[a] = 1;
-          }
-        }
-        if (eb.movable) {
-          if (has[b]) {
-            force[2 * b] = -fx + force[2 * b];
-            force[2 * b + 1] = -fy + force[2 * b + 1];
-          } else {
-            force[2 * b] = -fx + 0.0;
-            force[2 * b + 1] = -fy + 0.0;
-            has[b] = 1;
-          }
-        }
+        if (ea.movable) this.#addForce(a, fx, fy);
+        if (eb.movable) this.#addForce(b, -fx, -fy);
       }
     }
-    // Integration.
+  }
+
+  /** `F[i] = f + F[i]`, or `f + 0.0` for a force MPE2 still holds as `None`. */
+  #addForce(i: number, fx: number, fy: number): void {
+    const force = this.#force, has = this.#hasForce;
+    if (has[i]) {
+      force[2 * i] = fx + force[2 * i];
+      force[2 * i + 1] = fy + force[2 * i + 1];
+    } else {
+      force[2 * i] = fx + 0.0;
+      force[2 * i + 1] = fy + 0.0;
+      has[i] = 1;
+    }
+  }
+
+  /** Position with the old velocity, then damping, force and the speed clamp. */
+  #integrate(): void {
+    const entities = this.entities, force = this.#force, has = this.#hasForce;
     const dt = this.dt, keep = 1 - this.damping;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < entities.length; i++) {
       const e = entities[i];
       if (!e.movable) continue;
       const p = e.pPos, v = e.pVel;
@@ -266,9 +274,12 @@ export class World {
         }
       }
     }
-    // Utterances.
-    for (let i = 0; i < agents.length; i++) {
-      const agent = agents[i], c = agent.c;
+  }
+
+  /** Each agent's utterance: zeros when silent, else its communication action. */
+  #utter(): void {
+    for (const agent of this.agents) {
+      const c = agent.c;
       if (agent.silent) {
         c.fill(0);
       } else {
