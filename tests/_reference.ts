@@ -26,6 +26,32 @@ export function forward64(
   return x;
 }
 
+/** A float64 forward pass with any activations, written independently of lib/nn. */
+export function forwardActivated(
+  sizes: readonly number[],
+  activations: readonly string[],
+  params: ArrayLike<number>,
+  input: ArrayLike<number>,
+): number[] {
+  const f: Record<string, (x: number) => number> = {
+    relu: (x) => (x > 0 ? x : 0),
+    tanh: Math.tanh,
+    sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+    linear: (x) => x,
+  };
+  let x = Array.from(input), offset = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const n = sizes[l], m = sizes[l + 1];
+    x = Array.from({ length: m }, (_, j) => {
+      let sum = params[offset + n * m + j];
+      for (let i = 0; i < n; i++) sum += x[i] * params[offset + i * m + j];
+      return f[activations[l]](sum);
+    });
+    offset += n * m + m;
+  }
+  return x;
+}
+
 /** Gradient of `loss` at `params` by central differences (step h). */
 export function finiteDifferences(
   loss: (params: Float64Array) => number,

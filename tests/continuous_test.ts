@@ -12,29 +12,13 @@ import { Mlp } from "../lib/nn/mlp.ts";
 import { allocateBatch } from "../lib/replay_buffer.ts";
 import { Pcg32 } from "../lib/rng.ts";
 import { actionNoiseAt } from "../lib/train/exploration.ts";
-import { assertAllClose, finiteDifferences } from "./_reference.ts";
+import { assertAllClose, finiteDifferences, forwardActivated } from "./_reference.ts";
 
 await initBackend();
 
-/** A float64 forward pass with any activations, independent of lib/nn. */
+/** `forwardActivated` of a network's own sizes and activations. */
 function forward64(net: Mlp, params: ArrayLike<number>, input: ArrayLike<number>): number[] {
-  const f: Record<string, (x: number) => number> = {
-    relu: (x) => (x > 0 ? x : 0),
-    tanh: Math.tanh,
-    sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-    linear: (x) => x,
-  };
-  let x = Array.from(input), offset = 0;
-  net.sizes.slice(1).forEach((m, l) => {
-    const n = net.sizes[l];
-    x = Array.from({ length: m }, (_, j) => {
-      let sum = params[offset + n * m + j];
-      for (let i = 0; i < n; i++) sum += x[i] * params[offset + i * m + j];
-      return f[net.activations[l]](sum);
-    });
-    offset += n * m + m;
-  });
-  return x;
+  return forwardActivated(net.sizes, net.activations, params, input);
 }
 
 Deno.test("selectActions() scales a continuous actor's sigmoid to its box and clips the noise", () => {

@@ -6,7 +6,7 @@ import { Mlp, softUpdate } from "../lib/nn/mlp.ts";
 import { TfMlp } from "../lib/nn/tf_mlp.ts";
 import { loadMlp, saveMlp } from "../lib/checkpoint.ts";
 import { Pcg32 } from "../lib/rng.ts";
-import { assertAllClose, finiteDifferences, forward64 } from "./_reference.ts";
+import { assertAllClose, finiteDifferences, forward64, forwardActivated } from "./_reference.ts";
 
 await initBackend();
 
@@ -122,32 +122,6 @@ Deno.test("softUpdate() moves the target by tau towards the source", () => {
   assert.ok(target.version > before);
   assert.throws(() => softUpdate(target, new Mlp([2, 1]), 0.1), /Soft update between networks/);
 });
-
-/** A float64 forward pass with any activations, written independently of lib/nn. */
-function forwardActivated(
-  sizes: readonly number[],
-  activations: readonly string[],
-  params: ArrayLike<number>,
-  input: ArrayLike<number>,
-): number[] {
-  const f: Record<string, (x: number) => number> = {
-    relu: (x) => (x > 0 ? x : 0),
-    tanh: Math.tanh,
-    sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-    linear: (x) => x,
-  };
-  let x = Array.from(input), offset = 0;
-  for (let l = 0; l + 1 < sizes.length; l++) {
-    const n = sizes[l], m = sizes[l + 1];
-    x = Array.from({ length: m }, (_, j) => {
-      let sum = params[offset + n * m + j];
-      for (let i = 0; i < n; i++) sum += x[i] * params[offset + i * m + j];
-      return f[activations[l]](sum);
-    });
-    offset += n * m + m;
-  }
-  return x;
-}
 
 for (const hidden of ["relu", "tanh", "sigmoid", "linear"] as const) {
   for (const output of ["linear", "tanh", "sigmoid"] as const) {

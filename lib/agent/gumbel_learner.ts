@@ -29,8 +29,18 @@ import type { ActionHead } from "./_action_heads.ts";
 
 export { smoothLogits } from "./_action_heads.ts";
 
-/** Config fields of continuous actions, which every algorithm of this learner uses. */
-export const CONTINUOUS_FIELDS = ["actionNoise", "actionNoiseEnd", "actionNoiseDecay"] as const;
+/**
+ * Config fields every algorithm of this learner uses: the Gumbel-Softmax of discrete actions
+ * and the exploration noise of continuous ones.
+ */
+export const LEARNER_FIELDS = [
+  "temperature",
+  "hard",
+  "logitsRegularization",
+  "actionNoise",
+  "actionNoiseEnd",
+  "actionNoiseDecay",
+] as const;
 
 /** The algorithms this learner runs. */
 export type GumbelVariant = "maddpg" | "matd3" | "iddpg";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { AlgorithmSpec } from "./algorithm.ts";
-import { CONTINUOUS_FIELDS, GumbelMaddpg, gumbelOptions } from "./gumbel_learner.ts";
+import { GumbelMaddpg, gumbelOptions, LEARNER_FIELDS } from "./gumbel_learner.ts";
 
 /** IDDPG's declaration. */
 export const IDDPG: AlgorithmSpec = {
@@ -13,12 +13,7 @@ export const IDDPG: AlgorithmSpec = {
   description: "independent DDPG learners: Gumbel-Softmax MADDPG whose critics see one agent",
   supports: { discrete: true, continuous: true, heterogeneous: true, mixedTeams: true },
   centralizedCritic: false,
-  fields: [
-    "temperature",
-    "hard",
-    "logitsRegularization",
-    ...CONTINUOUS_FIELDS,
-  ],
+  fields: LEARNER_FIELDS,
   create: ({ agents, config }, rng) =>
     new GumbelMaddpg(gumbelOptions("iddpg", agents, config), rng),
 };

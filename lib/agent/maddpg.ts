@@ -6,7 +6,7 @@
  * @module
  */
 import type { AlgorithmSpec } from "./algorithm.ts";
-import { CONTINUOUS_FIELDS, GumbelMaddpg, gumbelOptions } from "./gumbel_learner.ts";
+import { GumbelMaddpg, gumbelOptions, LEARNER_FIELDS } from "./gumbel_learner.ts";
 
 /** MADDPG's declaration. */
 export const MADDPG: AlgorithmSpec = {
@@ -15,12 +15,7 @@ export const MADDPG: AlgorithmSpec = {
     "MADDPG (Lowe et al. 2017): Gumbel-Softmax actions, actor gradient through the critic",
   supports: { discrete: true, continuous: true, heterogeneous: true, mixedTeams: true },
   centralizedCritic: true,
-  fields: [
-    "temperature",
-    "hard",
-    "logitsRegularization",
-    ...CONTINUOUS_FIELDS,
-  ],
+  fields: LEARNER_FIELDS,
   create: ({ agents, config }, rng) =>
     new GumbelMaddpg(gumbelOptions("maddpg", agents, config), rng),
 };

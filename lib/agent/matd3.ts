@@ -5,7 +5,7 @@
  * @module
  */
 import type { AlgorithmSpec } from "./algorithm.ts";
-import { CONTINUOUS_FIELDS, GumbelMaddpg, gumbelOptions } from "./gumbel_learner.ts";
+import { GumbelMaddpg, gumbelOptions, LEARNER_FIELDS } from "./gumbel_learner.ts";
 
 /** MATD3's declaration. */
 export const MATD3: AlgorithmSpec = {
@@ -13,15 +13,7 @@ export const MATD3: AlgorithmSpec = {
   description: "MATD3: MADDPG with twin critics, delayed policy updates and target smoothing",
   supports: { discrete: true, continuous: true, heterogeneous: true, mixedTeams: false },
   centralizedCritic: true,
-  fields: [
-    "temperature",
-    "hard",
-    "logitsRegularization",
-    "policyDelay",
-    "targetNoise",
-    "targetNoiseClip",
-    ...CONTINUOUS_FIELDS,
-  ],
+  fields: [...LEARNER_FIELDS, "policyDelay", "targetNoise", "targetNoiseClip"],
   create: ({ agents, config }, rng) =>
     new GumbelMaddpg(gumbelOptions("matd3", agents, config), rng),
 };
