@@ -13,12 +13,22 @@ import { UsageError } from "./errors.ts";
  * a directory that is itself renamed into place once complete; elsewhere use
  * {@linkcode writeFileAtomic}.
  */
-export async function writeFileSynced(path: string, data: string | Uint8Array): Promise<void> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+export async function writeFileSynced(
+  path: string,
+  data: string | Uint8Array | readonly Uint8Array[],
+): Promise<void> {
+  // Chunks are written one after the other: a large state is never copied into one buffer.
+  const chunks = typeof data === "string"
+    ? [new TextEncoder().encode(data)]
+    : data instanceof Uint8Array
+    ? [data]
+    : data;
   const file = await Deno.open(path, { write: true, create: true, truncate: true });
   try {
-    let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    for (const bytes of chunks) {
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    }
     await file.sync();
   } finally {
     file.close();

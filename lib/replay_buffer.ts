@@ -293,10 +293,14 @@ export class ReplayBuffer {
     return this.gather(this.sampleIndices(batchSize, rng), batch);
   }
 
-  /** The stored transitions, for a checkpoint: the first `length` rows of each array. */
+  /**
+   * The stored transitions, for a checkpoint: the first `length` rows of each array, as views
+   * of the buffer's own arrays (no copy of a buffer that may hold gigabytes), valid until the
+   * next {@linkcode ReplayBuffer.push}.
+   */
   exportState(): ReplayBufferState {
     const rows = this.#length, n = this.numAgents, store = this.#store;
-    const head = (array: Float32Array, width: number) => array.slice(0, rows * width);
+    const head = (array: Float32Array, width: number) => array.subarray(0, rows * width);
     return {
       length: rows,
       position: this.#position,

@@ -10,6 +10,7 @@ import type { AdamState } from "./nn/adam.ts";
 import type { ReplayBufferState } from "./replay_buffer.ts";
 import type { RngState } from "./rng.ts";
 import type { LossSums } from "./train/episode_log.ts";
+import { createHash } from "node:crypto";
 import { UsageError } from "./errors.ts";
 import { exists, syncDir, writeFileSynced } from "./files.ts";
 
@@ -75,6 +76,13 @@ interface Manifest {
   files: Record<string, { size: number; sha256: string }>;
 }
 
+/** SHA-256 of the chunks one after the other, without joining them. */
+function sha256Chunks(chunks: readonly Uint8Array[]): string {
+  const hash = createHash("sha256");
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest("hex");
+}
+
 async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -87,7 +95,7 @@ async function testPause(): Promise<void> {
 }
 
 /** Splits a state into JSON and one binary file of every typed array. */
-function serialise(state: TrainingState): { json: string; binary: Uint8Array } {
+function serialise(state: TrainingState): { json: string; chunks: Uint8Array[]; size: number } {
   const arrays: [string, Typed][] = [];
   for (const [name, params] of Object.entries(state.learner.nets)) {
     arrays.push([`net/${name}`, params]);
@@ -117,9 +125,10 @@ function serialise(state: TrainingState): { json: string; binary: Uint8Array } {
     });
     offset += array.length * 4;
   }
-  const binary = new Uint8Array(offset);
-  arrays.forEach(([, array], k) =>
-    binary.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), entries[k].offset)
+  // Views of the arrays, written one after the other: nothing as large as the replay buffer is
+  // copied to save it.
+  const chunks = arrays.map(([, array]) =>
+    new Uint8Array(array.buffer, array.byteOffset, array.byteLength)
   );
   const json = JSON.stringify({
     format: STATE_FORMAT,
@@ -139,7 +148,7 @@ function serialise(state: TrainingState): { json: string; binary: Uint8Array } {
     buffer: { length: buffer.length, position: buffer.position, agents: buffer.actions.length },
     arrays: entries,
   });
-  return { json, binary };
+  return { json, chunks, size: offset };
 }
 
 /** Where a run keeps its state. */
@@ -176,16 +185,16 @@ export async function saveState(runDir: string, state: TrainingState): Promise<v
 }
 
 async function writeStateFiles(temp: string, state: TrainingState): Promise<void> {
-  const { json, binary } = serialise(state);
+  const { json, chunks, size } = serialise(state);
   const jsonBytes = new TextEncoder().encode(json);
-  await writeFileSynced(`${temp}/arrays.bin`, binary);
+  await writeFileSynced(`${temp}/arrays.bin`, chunks);
   await testPause();
   await writeFileSynced(`${temp}/state.json`, jsonBytes);
   const manifest: Manifest = {
     format: STATE_FORMAT,
     files: {
-      "arrays.bin": { size: binary.length, sha256: await sha256(binary) },
-      "state.json": { size: jsonBytes.length, sha256: await sha256(jsonBytes) },
+      "arrays.bin": { size, sha256: sha256Chunks(chunks) },
+      "state.json": { size: jsonBytes.length, sha256: sha256Chunks([jsonBytes]) },
     },
   };
   await writeFileSynced(
