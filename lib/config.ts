@@ -240,7 +240,7 @@ export function trainHelp(): string {
   lines.push(
     `  ${
       "--threads".padEnd(24)
-    } learner threads: auto, 0 (main thread) or 2 (one per agent); same results [auto]`,
+    } learner threads: 0 (main thread), 2 (one per agent), auto (one per agent if agents <= cores); same results [auto]`,
     `  ${"--out DIR".padEnd(24)} results directory [results/<algo>-seed<seed>, next free suffix]`,
     `  ${"--force".padEnd(24)} write into an --out that already holds results`,
     `  ${"--config FILE".padEnd(24)} start from a config file (configs/*.json); flags override it`,

@@ -300,6 +300,39 @@ function roundMatMuls(config: TrainConfig, shapes: readonly AgentShape[]) {
     for (let j = 0; j < n; j++) if (j !== i) products.push(...forwardMatMuls(actor[j], rows));
     products.push(...forwardMatMuls(critic, rows)); // Q_i of the sampled joint action
   }
+  return countShapes(products);
+}
+
+/** `TfMlp.inputGradient`: `[B,out]x[out,in]` per layer (`[B,1]x[1,in]` when out = 1). */
+function inputGradientMatMuls(sizes: readonly number[], rows: number): MatMulShape[] {
+  const products: MatMulShape[] = [];
+  for (let l = sizes.length - 2; l >= 0; l--) products.push([rows, sizes[l + 1], sizes[l]]);
+  return products;
+}
+
+/**
+ * Every matMul of one `GumbelMaddpg.update` round of `maddpg` (centralized critics, one each):
+ * - `beginRound`: every target actor on o'_j (N actor forwards);
+ * - per agent i: target critic i on x' (1 forward), critic i's regression (1 forward, 1
+ *   backward), actor i's gradient: actor i forward, critic i forward on the joint action with
+ *   its own replaced, critic i's input gradient, actor i backward.
+ */
+function maddpgRoundMatMuls(config: TrainConfig, shapes: readonly AgentShape[]) {
+  const rows = config.batchSize;
+  const { actor, critic } = networkSizes(config, shapes);
+  const products: MatMulShape[] = [];
+  for (const sizes of actor) products.push(...forwardMatMuls(sizes, rows));
+  for (const sizes of actor) {
+    products.push(...forwardMatMuls(critic, rows), ...forwardMatMuls(critic, rows));
+    products.push(...backwardMatMuls(critic, rows));
+    products.push(...forwardMatMuls(sizes, rows), ...forwardMatMuls(critic, rows));
+    products.push(...inputGradientMatMuls(critic, rows), ...backwardMatMuls(sizes, rows));
+  }
+  return countShapes(products);
+}
+
+/** Distinct shapes with their multiplicities. */
+function countShapes(products: readonly MatMulShape[]) {
   const counts = new Map<string, { shape: MatMulShape; count: number }>();
   for (const shape of products) {
     const key = shape.join(",");
@@ -338,9 +371,10 @@ const showShape = ([m, k, n]: MatMulShape) => `[${m},${k}]x[${k},${n}]`;
 function measureFloor(
   setup: { config: TrainConfig; shapes: AgentShape[] },
   repeats: number,
+  listProducts = roundMatMuls,
 ) {
   const tensorsBefore = tf.memory().numTensors;
-  const products = roundMatMuls(setup.config, setup.shapes).map((entry) => ({
+  const products = listProducts(setup.config, setup.shapes).map((entry) => ({
     ...entry,
     ms: median(Array.from({ length: repeats }, () => timeMatMul(entry.shape))),
   }));
@@ -705,8 +739,11 @@ async function mpeUpdateRounds(
   cases: MpeCase[],
   options: BenchOptions,
   numbers: Numbers,
-): Promise<Record<string, Record<LearnerKind, number>>> {
+): Promise<
+  { rounds: Record<string, Record<LearnerKind, number>>; floors: Record<string, number> }
+> {
   const result: Record<string, Record<LearnerKind, number>> = {};
+  const floors: Record<string, number> = {};
   const rng = new Pcg32(options.seed + 1);
   console.log(`  update round, ms (median of ${options.repeats} x ${options.rounds} rounds):`);
   for (const { name, label, config } of cases) {
@@ -725,8 +762,16 @@ async function mpeUpdateRounds(
         `inline ${ms.inline.toFixed(2)}, parallel (${setup.shapes.length} workers) ` +
         `${ms.parallel.toFixed(2)}`,
     );
+    const floor = measureFloor(setup, options.repeats, maddpgRoundMatMuls);
+    floors[name] = numbers[`mpe_floor_ms_1core_${name}`] = floor.floorMs;
+    numbers[`mpe_round_gflop_${name}`] = floor.flops / 1e9;
+    console.log(
+      `      its ${floor.count} matMuls (${(floor.flops / 1e9).toFixed(3)} GFLOP), each timed ` +
+        `alone as a plain tf.matMul: ${floor.floorMs.toFixed(2)} ms on one core, ` +
+        `${(floor.floorMs / 2).toFixed(2)} on two (the floor of a round on tfjs-wasm)`,
+    );
   }
-  return result;
+  return { rounds: result, floors };
 }
 
 /** Medians of a case's training runs. */
@@ -883,7 +928,7 @@ async function mpePeer(options: BenchOptions, numbers: Numbers) {
 
 /** Ours (the peer's hyperparameters) beside the peer, the ratios peer / ours and the target. */
 function mpeComparison(
-  ours: { cost: RunCost; rounds: Record<LearnerKind, number> },
+  ours: { cost: RunCost; rounds: Record<LearnerKind, number>; floorMs: number },
   peer: Awaited<ReturnType<typeof mpePeer>>,
   numbers: Numbers,
 ): void {
@@ -913,18 +958,24 @@ function mpeComparison(
     `  (the peer's round includes its replay sampling; without it: ` +
       `${peer.roundMsExclSample.toFixed(2)} ms. Ours is timed on pre-drawn batches.)`,
   );
+  const wanted = peer.roundMs / PEER_TARGET;
+  numbers.mpe_round_ms_for_target = wanted;
+  console.log(
+    `  ${PEER_TARGET}x the peer's round asks for ${wanted.toFixed(2)} ms; the matMuls alone take ` +
+      `${ours.floorMs.toFixed(2)} ms on one core, ${(ours.floorMs / 2).toFixed(2)} on two`,
+  );
 }
 
 /** The mpe section: update rounds, training cost and, with `--reference`, the peer. */
 async function mpeSection(options: BenchOptions, numbers: Numbers): Promise<void> {
   console.log(`\nMADDPG on ${MPE_ENV}, continuous actions, 3 agents:`);
   const cases = await mpeCases(options.seed, options.mpeSteps);
-  const rounds = await mpeUpdateRounds(cases, options, numbers);
+  const { rounds, floors } = await mpeUpdateRounds(cases, options, numbers);
   if (options.mpeSteps === 0) return;
   const cost = await mpeTrainRuns(cases, options, numbers);
   if (!options.reference) return;
   const peer = await mpePeer(options, numbers);
-  mpeComparison({ cost, rounds: rounds.peer }, peer, numbers);
+  mpeComparison({ cost, rounds: rounds.peer, floorMs: floors.peer }, peer, numbers);
 }
 
 // ---------------------------------------------------------------------------------------

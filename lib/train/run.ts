@@ -41,7 +41,7 @@ export interface TrainOptions {
   resume?: boolean;
   /** Asked after each step and episode: a signal name stops the run after saving its state. */
   shouldStop?: () => string | undefined;
-  /** Learner threads: 0, 2 (one worker per agent) or `auto`; results are identical. @default "auto" */
+  /** Learner threads: 0, 2 (one worker per agent) or `auto` ({@linkcode usesWorkers}); results are identical. @default "auto" */
   threads?: LearnerThreads;
 }
 
@@ -95,6 +95,29 @@ export function resolveRunDir(
   const { out, force = false, root = "results" } = options;
   const env = config.env === "grid_world" ? "" : `${config.env}-`;
   return resolveOutDir(`${root}/${env}${config.algo}-seed${config.seed}`, out, force);
+}
+
+/**
+ * Whether the learner runs one worker per agent: always with `threads` 2, never with 0; with
+ * `auto` when there are several agents and no more agents than cores (more workers than cores
+ * measured no faster, and each holds its own WASM heap).
+ *
+ * @example
+ * ```ts
+ * import { usesWorkers } from "./run.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(usesWorkers("auto", { agents: 2, cores: 2 }), true);
+ * equal(usesWorkers("auto", { agents: 3, cores: 2 }), false);
+ * equal(usesWorkers(2, { agents: 3, cores: 2 }), true);
+ * equal(usesWorkers("auto", { agents: 1, cores: 8 }), false);
+ * ```
+ */
+export function usesWorkers(
+  threads: LearnerThreads,
+  machine: { agents: number; cores: number },
+): boolean {
+  if (threads !== "auto") return threads === 2;
+  return machine.agents > 1 && machine.agents <= machine.cores;
 }
 
 /** A training run of `deno task train`: a session plus its files; see {@linkcode TrainingRun.open}. */
@@ -166,8 +189,10 @@ export class TrainingRun extends TrainingSession {
   }
 
   async #startLearner(shapes: AgentShape[]): Promise<void> {
-    const threads = this.options.threads ?? "auto";
-    const parallel = threads === 2 || (threads === "auto" && shapes.length > 1);
+    const parallel = usesWorkers(this.options.threads ?? "auto", {
+      agents: shapes.length,
+      cores: navigator.hardwareConcurrency,
+    });
     // With worker threads, this thread only builds models to save them: tfjs "cpu" suffices.
     await initBackend(parallel ? "cpu" : "wasm");
     this.learnerInstance = parallel
