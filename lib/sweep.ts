@@ -72,7 +72,7 @@ export async function runSeeds(options: SeedRunOptions): Promise<SeedRun[]> {
           "--allow-write",
           "--allow-env",
           "--allow-sys",
-          "--v8-flags=--max-semi-space-size=1",
+          "--v8-flags=--max-semi-space-size=1,--optimize-for-size",
           script,
           ...args,
           "--seed",
