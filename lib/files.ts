@@ -15,9 +15,10 @@ import { UsageError } from "./errors.ts";
  */
 export async function writeFileSynced(
   path: string,
-  data: string | Uint8Array | readonly Uint8Array[],
+  data: string | Uint8Array | Iterable<Uint8Array>,
 ): Promise<void> {
-  // Chunks are written one after the other: a large state is never copied into one buffer.
+  // Chunks are written one after the other (a generator may make each as it is asked for):
+  // a large state is never copied into one buffer.
   const chunks = typeof data === "string"
     ? [new TextEncoder().encode(data)]
     : data instanceof Uint8Array
