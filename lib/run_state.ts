@@ -126,7 +126,9 @@ async function testPause(): Promise<void> {
 }
 
 /** Splits a state into JSON and one binary file of every typed array. */
-function serialise(state: TrainingState): { json: string; chunks: Uint8Array[]; size: number } {
+function serialise(
+  state: TrainingState,
+): { json: Iterable<string>; chunks: Uint8Array[]; size: number } {
   const arrays: [string, Typed][] = [];
   for (const [name, params] of Object.entries(state.learner.nets)) {
     arrays.push([`net/${name}`, params]);
@@ -171,7 +173,7 @@ function serialise(state: TrainingState): { json: string; chunks: Uint8Array[]; 
     epsilon: state.epsilon,
     elapsedSeconds: state.elapsedSeconds,
     rng: state.rng,
-    history: state.history,
+    history: HISTORY_MARK,
     env: state.env,
     partial: state.partial,
     optimizers,
@@ -179,7 +181,29 @@ function serialise(state: TrainingState): { json: string; chunks: Uint8Array[]; 
     buffer: { length: buffer.length, position: buffer.position, agents: buffer.actions.length },
     arrays: entries,
   });
-  return { json, chunks, size: offset };
+  return { json: jsonWithHistory(json, state.history), chunks, size: offset };
+}
+
+/** Stands for the history in the state's JSON until {@linkcode jsonWithHistory} splices it in. */
+const HISTORY_MARK = "\u0000history\u0000";
+
+/**
+ * The text of `json` with the history in place of its mark, in pieces: the history (tens of MB
+ * after a long run) is stringified a thousand episodes at a time, never as one string. The
+ * pieces join to exactly `JSON.stringify` of the whole.
+ */
+function* jsonWithHistory(
+  json: string,
+  history: readonly Record<string, unknown>[],
+): Generator<string> {
+  const mark = JSON.stringify(HISTORY_MARK);
+  const at = json.indexOf(mark);
+  yield json.slice(0, at) + "[";
+  for (let start = 0; start < history.length; start += 1000) {
+    const piece = JSON.stringify(history.slice(start, start + 1000));
+    yield (start > 0 ? "," : "") + piece.slice(1, -1);
+  }
+  yield "]" + json.slice(at + mark.length);
 }
 
 /** Where a run keeps its state. */
@@ -219,15 +243,18 @@ async function writeStateFiles(temp: string, state: TrainingState): Promise<void
   const { json, chunks, size } = serialise(state);
   await writeFileSynced(`${temp}/arrays.bin`, chunks);
   await testPause();
-  // state.json (tens of MB with a long run's history) is encoded a slice at a time as it is
-  // written and hashed, never as one byte array beside its string.
+  // state.json (tens of MB with a long run's history) is made, encoded and hashed a piece at a
+  // time as it is written: never one string, nor one byte array.
   const jsonFile = { size: 0, hash: createHash("sha256") };
+  const seen = (bytes: Uint8Array) => {
+    jsonFile.size += bytes.length;
+    jsonFile.hash.update(bytes);
+  };
   await writeFileSynced(
     `${temp}/state.json`,
-    utf8Slices(json, (bytes) => {
-      jsonFile.size += bytes.length;
-      jsonFile.hash.update(bytes);
-    }),
+    (function* () {
+      for (const piece of json) yield* utf8Slices(piece, seen);
+    })(),
   );
   const manifest: Manifest = {
     format: STATE_FORMAT,
