@@ -76,37 +76,6 @@ interface Manifest {
   files: Record<string, { size: number; sha256: string }>;
 }
 
-/**
- * The UTF-8 bytes of `text`, a slice of at most `sliceChars` characters at a time (never
- * splitting a surrogate pair), each shown to `seen` before it is yielded.
- *
- * @example
- * ```ts
- * import { utf8Slices } from "./run_state.ts";
- * import { deepEqual } from "node:assert/strict";
- * const sizes: number[] = [];
- * const bytes = [...utf8Slices("ab\u{1F600}c", (b) => sizes.push(b.length), 3)];
- * deepEqual(sizes, [6, 1]); // "ab" + the emoji (4 bytes) kept whole, then "c"
- * deepEqual(new TextDecoder().decode(new Uint8Array(bytes.flatMap((b) => [...b]))), "ab\u{1F600}c");
- * ```
- */
-export function* utf8Slices(
-  text: string,
-  seen: (bytes: Uint8Array) => void,
-  sliceChars = 1 << 20,
-): Generator<Uint8Array> {
-  const encoder = new TextEncoder();
-  for (let start = 0; start < text.length;) {
-    let end = Math.min(text.length, start + sliceChars);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end++; // keep the pair whole
-    const bytes = encoder.encode(text.slice(start, end));
-    seen(bytes);
-    yield bytes;
-    start = end;
-  }
-}
-
 /** SHA-256 of the chunks one after the other, without joining them. */
 function sha256Chunks(chunks: readonly Uint8Array[]): string {
   const hash = createHash("sha256");
@@ -246,14 +215,16 @@ async function writeStateFiles(temp: string, state: TrainingState): Promise<void
   // state.json (tens of MB with a long run's history) is made, encoded and hashed a piece at a
   // time as it is written: never one string, nor one byte array.
   const jsonFile = { size: 0, hash: createHash("sha256") };
-  const seen = (bytes: Uint8Array) => {
-    jsonFile.size += bytes.length;
-    jsonFile.hash.update(bytes);
-  };
   await writeFileSynced(
     `${temp}/state.json`,
     (function* () {
-      for (const piece of json) yield* utf8Slices(piece, seen);
+      const encoder = new TextEncoder();
+      for (const piece of json) {
+        const bytes = encoder.encode(piece);
+        jsonFile.size += bytes.length;
+        jsonFile.hash.update(bytes);
+        yield bytes;
+      }
     })(),
   );
   const manifest: Manifest = {
