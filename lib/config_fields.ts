@@ -9,6 +9,7 @@
  */
 import { UsageError } from "./errors.ts";
 import { ALGORITHM_NAMES } from "./agent/algorithm_names.ts";
+import { WEIGHT_INITS } from "./nn/mlp.ts";
 
 /** A field's value kind: how a flag or a JSON value is parsed and checked. */
 export type FieldKind =
@@ -97,6 +98,21 @@ export const CONFIG_FIELDS = {
   actionNoise: field("real0", 0.1 as number, "std of the Gaussian noise on continuous actions"),
   actionNoiseEnd: field("real0", 0.1 as number, "floor of that std"),
   actionNoiseDecay: field("int+", 500_000 as number, "steps over which it decays to the floor"),
+  actorOutput: choice(
+    ["sigmoid", "tanh"] as const,
+    "sigmoid",
+    "bounded output of continuous actors: a sigmoid, or a tanh rescaled to the box",
+  ),
+  weightInit: choice(
+    WEIGHT_INITS,
+    "torch",
+    "initial weights: torch (nn.Linear's uniform) or ddpg (Kaiming-normal, output layer ±3e-3)",
+  ),
+  actorGradClip: field(
+    "real0",
+    0 as number,
+    "maximum global gradient norm of actor updates (0: the --grad-clip value)",
+  ),
   adversaryAlgo: choice(
     ["same", "maddpg", "iddpg", "ddpg"] as const,
     "same",

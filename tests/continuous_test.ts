@@ -37,6 +37,51 @@ Deno.test("selectActions() scales a continuous actor's sigmoid to its box and cl
   assert.ok(space.contains(wild), "noisy actions stay in the box");
 });
 
+Deno.test("selectActions() maps a tanh actor's output from [-1, 1] to its box", () => {
+  const actor = new Mlp([1, 2], new Float32Array([0, 0, 1, -0.5]), {
+    activations: ["tanh"],
+  });
+  const space = new Box([0, -2], [1, 2], [2]);
+  const [action] = selectActions([actor], [Float32Array.of(3)], {
+    mode: "greedy",
+    spaces: [space],
+  });
+  const fraction = [(Math.tanh(1) + 1) / 2, (Math.tanh(-0.5) + 1) / 2];
+  assertAllClose(action as Float64Array, [fraction[0], -2 + 4 * fraction[1]], 0, 1e-15);
+});
+
+Deno.test("--actor-grad-clip bounds the actor's gradient, not the critic's", () => {
+  const agents: AgentShape[] = [{
+    observationSize: 3,
+    actionKind: "continuous",
+    actionSize: 2,
+    bounds: { low: [0, 0], high: [1, 1] },
+  }, { observationSize: 2, actionKind: "discrete", actionSize: 3 }];
+  const rows = 4, rng = new Pcg32(8);
+  const batch = allocateBatch(rows, { observationSizes: [3, 2], actionSizes: [2, 1] });
+  for (const a of [...batch.observations, ...batch.nextObservations, batch.rewards]) {
+    a.forEach((_, k) => (a[k] = rng.uniform(-1, 1)));
+  }
+  batch.actions[0].forEach((_, k) => (batch.actions[0][k] = rng.nextFloat()));
+  const stepOf = (actorGradClip: number) => {
+    const learner = new GumbelMaddpg(
+      { variant: "maddpg", agents, actorHidden: [5], criticHidden: [5], actorGradClip },
+      new Pcg32(6),
+    );
+    const before = [learner.actors[0].params.slice(), learner.critics[0].params.slice()];
+    learner.update(batch, learner.drawUniforms(rows, new Pcg32(2)));
+    const moved = [learner.actors[0], learner.critics[0]].map((net, i) =>
+      Math.hypot(...net.params.map((v, k) => v - before[i][k]))
+    );
+    learner.dispose();
+    return moved;
+  };
+  const [actorFree, criticFree] = stepOf(0), [actorClipped, criticClipped] = stepOf(1e-12);
+  // Adam's first step is lr · g / (|g| + 1e-8): a gradient clipped to norm 1e-12 barely moves.
+  assert.ok(actorClipped < 1e-3 * actorFree, `actor moved ${actorClipped} vs ${actorFree}`);
+  assert.ok(Math.abs(criticClipped - criticFree) < 1e-6 * criticFree, "the critic is unaffected");
+});
+
 Deno.test("actionNoiseAt() decays linearly to its floor", () => {
   const schedule = { actionNoise: 0.3, actionNoiseEnd: 0.01, actionNoiseDecay: 1000 };
   assertAllClose(
@@ -52,8 +97,12 @@ Deno.test("actionNoiseAt() decays linearly to its floor", () => {
   );
 });
 
-for (const variant of ["maddpg", "iddpg", "matd3"] as const) {
-  Deno.test(`${variant} continuous: actor gradient through the critic matches finite differences`, () => {
+const OUTPUTS = [["maddpg", "sigmoid"], ["iddpg", "sigmoid"], ["matd3", "sigmoid"], [
+  "maddpg",
+  "tanh",
+], ["matd3", "tanh"]] as const;
+for (const [variant, output] of OUTPUTS) {
+  Deno.test(`${variant} continuous, ${output} actors: actor gradient through the critic matches finite differences`, () => {
     const agents: AgentShape[] = [
       {
         observationSize: 4,
@@ -70,11 +119,18 @@ for (const variant of ["maddpg", "iddpg", "matd3"] as const) {
       },
     ];
     const learner = new GumbelMaddpg(
-      { variant, agents, actorHidden: [6], criticHidden: [7], logitsRegularization: 0 },
+      {
+        variant,
+        agents,
+        actorHidden: [6],
+        criticHidden: [7],
+        logitsRegularization: 0,
+        actorOutput: output,
+      },
       new Pcg32(3),
     );
     for (const actor of [learner.actors[0], learner.actors[2]]) {
-      assert.equal(actor.activations[actor.activations.length - 1], "sigmoid");
+      assert.equal(actor.activations[actor.activations.length - 1], output);
     }
     const rows = 5, rng = new Pcg32(4);
     const batch = allocateBatch(rows, { observationSizes: [4, 3, 5], actionSizes: [2, 1, 3] });
@@ -88,14 +144,18 @@ for (const variant of ["maddpg", "iddpg", "matd3"] as const) {
     const round = learner.beginRound(batch, learner.drawUniforms(rows, rng));
     try {
       const { loss, grads } = learner.actorGradient(agent, round, new Float64Array(rows * 3));
-      // float64 reference: loss(θ) = −mean_b Q(x_b, a_b with agent 2's a = low + (high − low) σ(μ(o))).
+      // float64 reference: loss(θ) = −mean_b Q(x_b, a_b with agent 2's a = low + (high − low) σ(μ(o)))
+      // (a tanh actor: low + (high − low) (tanh(μ(o)) + 1) / 2).
       const actor = learner.actors[agent], critic = learner.critics[agent];
       const centralized = variant !== "iddpg";
       const lossOf = (params: ArrayLike<number>) => {
         let total = 0;
         for (let b = 0; b < rows; b++) {
           const y = forward64(actor, params, batch.observations[agent].subarray(b * 5, b * 5 + 5));
-          const own = y.map((v, k) => bounds.low[k] + (bounds.high[k] - bounds.low[k]) * v);
+          const fraction = (v: number) => (output === "tanh" ? (v + 1) / 2 : v);
+          const own = y.map((v, k) =>
+            bounds.low[k] + (bounds.high[k] - bounds.low[k]) * fraction(v)
+          );
           const input = centralized
             ? [
               ...batch.observations[0].subarray(b * 4, b * 4 + 4),

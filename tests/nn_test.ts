@@ -10,6 +10,31 @@ import { assertAllClose, finiteDifferences, forward64, forwardActivated } from "
 
 await initBackend();
 
+Deno.test("Mlp.init(ddpg) draws Kaiming-normal hidden kernels, zero biases, a ±3e-3 output layer", () => {
+  const sizes = [20, 256, 256, 2];
+  const net = Mlp.init(sizes, new Pcg32(1), { weightInit: "ddpg" });
+  const again = Mlp.init(sizes, new Pcg32(1), { weightInit: "ddpg" });
+  assert.deepEqual(net.params, again.params, "the same seed draws the same network");
+  const [first, second, output] = net.layers;
+  for (const layer of [first, second]) {
+    const kernel = net.params.subarray(layer.kernelOffset, layer.biasOffset);
+    let sum = 0, sumSquares = 0;
+    for (const v of kernel) {
+      sum += v;
+      sumSquares += v * v;
+    }
+    const mean = sum / kernel.length, std = Math.sqrt(sumSquares / kernel.length - mean ** 2);
+    const expected = Math.sqrt(2 / layer.inputs);
+    assert.ok(Math.abs(mean) < 0.05 * expected, `layer ${layer.inputs}: mean ${mean}`);
+    assert.ok(Math.abs(std / expected - 1) < 0.05, `layer ${layer.inputs}: std ${std}`);
+    const biases = net.params.subarray(layer.biasOffset, layer.biasOffset + layer.outputs);
+    assert.ok(biases.every((v) => v === 0), "hidden biases are zero");
+  }
+  const last = net.params.subarray(output.kernelOffset);
+  assert.ok(last.every((v) => Math.abs(v) <= 3e-3), "output layer within ±3e-3");
+  assert.ok(last.some((v) => Math.abs(v) > 2.5e-3), "the whole interval is used");
+});
+
 Deno.test("Mlp.init() draws every parameter uniformly within ±1/√fan_in, as nn.Linear", () => {
   const net = Mlp.init([20, 256, 256, 1], new Pcg32(1));
   assert.equal(net.size, 20 * 256 + 256 + 256 * 256 + 256 + 256 + 1);

@@ -106,23 +106,53 @@ export class GumbelHead implements ActionHead {
   }
 }
 
+/** The bounded output of a continuous actor: a sigmoid, or a tanh rescaled to the box. */
+export type BoxOutput = "sigmoid" | "tanh";
+
 /**
- * Continuous actions in a box: a sigmoid output `y` scaled to `low + (high − low) · y`; the
- * targets of MATD3 get clipped noise on the action, then are clipped to the box (as TD3).
+ * Where a bounded output `y` lies in its box `[low, high]`: `(y − from) / (to − from)` with
+ * `[from, to]` the output's range, `[0, 1]` for a sigmoid and `[−1, 1]` for a tanh.
+ *
+ * @example
+ * ```ts
+ * import { boxFraction } from "./_action_heads.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([boxFraction("sigmoid", 0.25), boxFraction("tanh", 0.5)], [0.25, 0.75]);
+ * ```
+ */
+export function boxFraction(output: BoxOutput, y: number): number {
+  return output === "tanh" ? (y + 1) / 2 : y;
+}
+
+/**
+ * Continuous actions in a box: a sigmoid output `y` scaled to `low + (high − low) · y` (or a
+ * tanh output, to `low + (high − low) · (y + 1) / 2`); the targets of MATD3 get clipped noise
+ * on the action, then are clipped to the box (as TD3).
  */
 export class BoxHead implements ActionHead {
-  readonly outputActivation = "sigmoid";
+  readonly outputActivation: BoxOutput;
+  /** dAction/dOutput per unit of the box's width: 1 for a sigmoid, 1/2 for a tanh. */
+  readonly #slope: number;
 
   constructor(
-    readonly options: { low: ArrayLike<number>; high: ArrayLike<number>; smoothing?: Smoothing },
-  ) {}
+    readonly options: {
+      low: ArrayLike<number>;
+      high: ArrayLike<number>;
+      smoothing?: Smoothing;
+      /** @default "sigmoid" */
+      output?: BoxOutput;
+    },
+  ) {
+    this.outputActivation = options.output ?? "sigmoid";
+    this.#slope = this.outputActivation === "tanh" ? 0.5 : 1;
+  }
 
   #scale(outputs: Float32Array): Float32Array {
     const { low, high } = this.options, a = low.length;
     const actions = new Float32Array(outputs.length);
     for (let k = 0; k < outputs.length; k++) {
       const i = k % a;
-      actions[k] = low[i] + (high[i] - low[i]) * outputs[k];
+      actions[k] = low[i] + (high[i] - low[i]) * boxFraction(this.outputActivation, outputs[k]);
     }
     return actions;
   }
@@ -151,7 +181,7 @@ export class BoxHead implements ActionHead {
       outputGradient: (actionGradient) => {
         const grad = new Float32Array(actionGradient.length);
         for (let k = 0; k < grad.length; k++) {
-          grad[k] = actionGradient[k] * (high[k % a] - low[k % a]);
+          grad[k] = actionGradient[k] * (high[k % a] - low[k % a]) * this.#slope;
         }
         return grad;
       },

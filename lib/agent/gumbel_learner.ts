@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Adam, clipGradNorm } from "../nn/adam.ts";
 import { Mlp, softUpdate } from "../nn/mlp.ts";
+import type { WeightInit } from "../nn/mlp.ts";
 import { layerActivations } from "../nn/activation.ts";
 import type { Batch } from "../replay_buffer.ts";
 import type { Pcg32 } from "../rng.ts";
@@ -25,7 +26,7 @@ import type {
 import { concatTensor, drawUniformArray, forwardValues, oneHot, TfCache } from "./_inputs.ts";
 import { regressCritic, tdTargets } from "./_critic.ts";
 import { BoxHead, GumbelHead } from "./_action_heads.ts";
-import type { ActionHead } from "./_action_heads.ts";
+import type { ActionHead, BoxOutput } from "./_action_heads.ts";
 
 export { smoothLogits } from "./_action_heads.ts";
 
@@ -40,6 +41,9 @@ export const LEARNER_FIELDS = [
   "actionNoise",
   "actionNoiseEnd",
   "actionNoiseDecay",
+  "actorOutput",
+  "weightInit",
+  "actorGradClip",
 ] as const;
 
 /** The algorithms this learner runs. */
@@ -68,6 +72,12 @@ export interface GumbelOptions extends LearningOptions {
   targetNoise?: number;
   /** The target noise is clipped to ±this. @default 0.5 */
   targetNoiseClip?: number;
+  /** Output of continuous actors: a sigmoid, or a tanh rescaled to the box. @default "sigmoid" */
+  actorOutput?: BoxOutput;
+  /** How every network's parameters are drawn. @default "torch" */
+  weightInit?: WeightInit;
+  /** Gradient-norm clip of actor updates; 0 takes `gradClip`. @default 0 */
+  actorGradClip?: number;
 }
 
 /** The shared part of one update round (see {@linkcode GumbelMaddpg.beginRound}). */
@@ -113,6 +123,9 @@ export function gumbelOptions(
     policyDelay: config.policyDelay,
     targetNoise: config.targetNoise,
     targetNoiseClip: config.targetNoiseClip,
+    actorOutput: config.actorOutput,
+    weightInit: config.weightInit,
+    actorGradClip: config.actorGradClip,
   };
 }
 
@@ -155,6 +168,8 @@ export class GumbelMaddpg implements AlgorithmInstance {
   readonly #gamma: number;
   readonly #tau: number;
   readonly #gradClip: number;
+  readonly #actorGradClip: number;
+  readonly #actorOutput: BoxOutput;
   readonly #temperature: number;
   readonly #hard: boolean;
   readonly #logitsPenalty: number;
@@ -171,6 +186,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
 
   constructor(options: GumbelOptions, rng: Pcg32) {
     const { variant, agents, actorHidden = [128, 128], criticHidden = [256, 256] } = options;
+    const weightInit = options.weightInit ?? "torch";
     this.variant = variant;
     this.agents = agents;
     const variants = options.variants ?? agents.map(() => variant);
@@ -187,6 +203,8 @@ export class GumbelMaddpg implements AlgorithmInstance {
     this.#gamma = options.gamma ?? 0.99;
     this.#tau = options.tau ?? 1e-3;
     this.#gradClip = options.gradClip ?? 1;
+    this.#actorGradClip = options.actorGradClip || this.#gradClip;
+    this.#actorOutput = options.actorOutput ?? "sigmoid";
     this.#temperature = options.temperature ?? 1;
     this.#hard = options.hard ?? false;
     this.#logitsPenalty = options.logitsRegularization ?? 1e-3;
@@ -210,9 +228,9 @@ export class GumbelMaddpg implements AlgorithmInstance {
       const activations = layerActivations(sizes.length - 1, {
         output: this.#heads[i].outputActivation,
       });
-      this.actors.push(Mlp.init(sizes, rng, { activations }));
-      this.critics.push(Mlp.init(critic, rng));
-      if (this.twin) this.critics2.push(Mlp.init(critic, rng));
+      this.actors.push(Mlp.init(sizes, rng, { activations, weightInit }));
+      this.critics.push(Mlp.init(critic, rng, { weightInit }));
+      if (this.twin) this.critics2.push(Mlp.init(critic, rng, { weightInit }));
     });
     this.targetActors = this.actors.map((net) => net.clone());
     this.targetCritics = this.critics.map((net) => net.clone());
@@ -229,7 +247,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
       : undefined;
     if (agent.actionKind === "continuous") {
       if (!agent.bounds) throw new RangeError("A continuous agent needs the bounds of its actions");
-      return new BoxHead({ ...agent.bounds, smoothing });
+      return new BoxHead({ ...agent.bounds, smoothing, output: this.#actorOutput });
     }
     return new GumbelHead({
       n: agent.actionSize,
@@ -507,7 +525,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
     const start = rows * this.#actionOffsets[agent];
     const noise = round.actorNoise.subarray(start, start + rows * a);
     const { loss, grads } = this.actorGradient(agent, round, noise);
-    clipGradNorm(grads, this.#gradClip);
+    clipGradNorm(grads, this.#actorGradClip);
     this.actorOptimizers[agent].step(this.actors[agent].params, grads);
     this.actors[agent].touch();
     return loss;

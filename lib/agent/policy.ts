@@ -8,6 +8,8 @@ import type { Box, Space } from "../env/spaces.ts";
 import { normalFromUniforms } from "../nn/gumbel.ts";
 import type { Mlp } from "../nn/mlp.ts";
 import type { Pcg32 } from "../rng.ts";
+import { boxFraction } from "./_action_heads.ts";
+import type { BoxOutput } from "./_action_heads.ts";
 
 /** How actors choose actions: the most likely action, or a sample of the actor's policy. */
 export type ActionMode = "greedy" | "sample";
@@ -80,8 +82,9 @@ export interface ActionChoice {
 /**
  * Every agent's action; actor i sees only `observations[i]`. A discrete agent's actor gives
  * logits: `greedy` takes their argmax, `sample` draws from their softmax. A continuous agent's
- * actor ends in a sigmoid, scaled to its box: `low + (high − low) · μ(o)`, plus Gaussian noise
- * of std `noise` (two uniforms per element), clipped to the box.
+ * actor ends in a sigmoid, scaled to its box: `low + (high − low) · μ(o)` (or a tanh:
+ * `low + (high − low) · (μ(o) + 1) / 2`), plus Gaussian noise of std `noise` (two uniforms per
+ * element), clipped to the box.
  */
 export function selectActions(
   actors: readonly Mlp[],
@@ -92,7 +95,12 @@ export function selectActions(
   return actors.map((actor, i) => {
     const output = actor.forward(observations[i]);
     const space = spaces?.[i];
-    if (space?.kind === "box") return boxAction(output, space, { noise, rng });
+    if (space?.kind === "box") {
+      const bounded = actor.activations[actor.activations.length - 1] === "tanh"
+        ? "tanh"
+        : "sigmoid";
+      return boxAction(output, space, { noise, rng, output: bounded });
+    }
     if (mode === "greedy") return argmax(output);
     if (!rng) throw new Error("Sampling actions needs a random number generator");
     return sampleCategorical(output, rng.nextFloat());
@@ -102,12 +110,12 @@ export function selectActions(
 function boxAction(
   output: Float64Array,
   space: Box,
-  { noise, rng }: { noise: number; rng?: Pcg32 },
+  { noise, rng, output: bounded }: { noise: number; rng?: Pcg32; output: BoxOutput },
 ): Float64Array {
   if (noise > 0 && !rng) throw new Error("Exploration noise needs a random number generator");
   for (let k = 0; k < output.length; k++) {
     const low = space.low[k], high = space.high[k];
-    let a = low + (high - low) * output[k];
+    let a = low + (high - low) * boxFraction(bounded, output[k]);
     if (noise > 0) a += noise * normalFromUniforms(rng!.nextFloat(), rng!.nextFloat());
     output[k] = Math.min(high, Math.max(low, a));
   }

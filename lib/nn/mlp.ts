@@ -11,6 +11,12 @@
 import type { Pcg32 } from "../rng.ts";
 import { activate, layerActivations } from "./activation.ts";
 import type { Activation } from "./activation.ts";
+import { normalFromUniforms } from "./gumbel.ts";
+
+/** How {@linkcode Mlp.init} draws parameters: PyTorch's `nn.Linear` or DDPG's scheme. */
+export const WEIGHT_INITS = ["torch", "ddpg"] as const;
+/** One of {@linkcode WEIGHT_INITS}. */
+export type WeightInit = typeof WEIGHT_INITS[number];
 
 /** Where one layer's kernel and bias sit in the flat parameter array. */
 export interface LayerSlice {
@@ -94,16 +100,42 @@ export class Mlp {
   }
 
   /**
-   * A network initialised as PyTorch's `nn.Linear` does: every kernel and bias value
-   * uniform in ±1/√fan_in. Draws layer by layer, kernel then bias, row-major.
+   * A network with freshly drawn parameters, layer by layer, kernel then bias, row-major:
+   * - `torch` (default): as PyTorch's `nn.Linear`, every kernel and bias value uniform in
+   *   ±1/√fan_in;
+   * - `ddpg`: as DDPG implementations (and the PyTorch peer) do, hidden kernels Kaiming-normal
+   *   (std √(2/fan_in), two uniforms per value), hidden biases zero (no draws), and the output
+   *   layer's kernel and bias uniform in ±3e-3, so that a new network's outputs start near zero.
+   *
+   * @example
+   * ```ts
+   * import { Mlp } from "./mlp.ts";
+   * import { Pcg32 } from "../rng.ts";
+   * import assert from "node:assert/strict";
+   * const net = Mlp.init([2, 3, 1], new Pcg32(7), { weightInit: "ddpg" });
+   * assert.deepEqual(Array.from(net.params.subarray(6, 9)), [0, 0, 0]); // hidden biases
+   * assert.ok(net.params.subarray(9).every((v) => Math.abs(v) <= 3e-3)); // output layer
+   * ```
    */
-  static init(sizes: readonly number[], rng: Pcg32, options: MlpOptions = {}): Mlp {
-    const net = new Mlp(sizes, undefined, options);
-    for (const layer of net.layers) {
-      const bound = 1 / Math.sqrt(layer.inputs);
+  static init(
+    sizes: readonly number[],
+    rng: Pcg32,
+    options: MlpOptions & { weightInit?: WeightInit } = {},
+  ): Mlp {
+    const { weightInit = "torch", ...netOptions } = options;
+    const net = new Mlp(sizes, undefined, netOptions);
+    net.layers.forEach((layer, l) => {
       const end = layer.biasOffset + layer.outputs;
-      for (let k = layer.kernelOffset; k < end; k++) net.params[k] = rng.uniform(-bound, bound);
-    }
+      if (weightInit === "torch" || l + 1 === net.layers.length) {
+        const bound = weightInit === "torch" ? 1 / Math.sqrt(layer.inputs) : 3e-3;
+        for (let k = layer.kernelOffset; k < end; k++) net.params[k] = rng.uniform(-bound, bound);
+        return;
+      }
+      const std = Math.sqrt(2 / layer.inputs);
+      for (let k = layer.kernelOffset; k < layer.biasOffset; k++) {
+        net.params[k] = std * normalFromUniforms(rng.nextFloat(), rng.nextFloat());
+      }
+    });
     return net;
   }
 
