@@ -10,6 +10,7 @@
 import { UsageError } from "./errors.ts";
 import { ALGORITHM_NAMES } from "./agent/algorithm_names.ts";
 import { WEIGHT_INITS } from "./nn/mlp.ts";
+import { BOX_OUTPUTS } from "./agent/_action_heads.ts";
 
 /** A field's value kind: how a flag or a JSON value is parsed and checked. */
 export type FieldKind =
@@ -99,7 +100,7 @@ export const CONFIG_FIELDS = {
   actionNoiseEnd: field("real0", 0.1 as number, "floor of that std"),
   actionNoiseDecay: field("int+", 500_000 as number, "steps over which it decays to the floor"),
   actorOutput: choice(
-    ["sigmoid", "tanh"] as const,
+    BOX_OUTPUTS,
     "sigmoid",
     "bounded output of continuous actors: a sigmoid, or a tanh rescaled to the box",
   ),

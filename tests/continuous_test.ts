@@ -97,11 +97,14 @@ Deno.test("actionNoiseAt() decays linearly to its floor", () => {
   );
 });
 
-const OUTPUTS = [["maddpg", "sigmoid"], ["iddpg", "sigmoid"], ["matd3", "sigmoid"], [
-  "maddpg",
-  "tanh",
-], ["matd3", "tanh"]] as const;
-for (const [variant, output] of OUTPUTS) {
+const GRADIENT_CASES = [
+  ["maddpg", "sigmoid"],
+  ["iddpg", "sigmoid"],
+  ["matd3", "sigmoid"],
+  ["maddpg", "tanh"],
+  ["matd3", "tanh"],
+] as const;
+for (const [variant, output] of GRADIENT_CASES) {
   Deno.test(`${variant} continuous, ${output} actors: actor gradient through the critic matches finite differences`, () => {
     const agents: AgentShape[] = [
       {

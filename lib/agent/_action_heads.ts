@@ -106,8 +106,14 @@ export class GumbelHead implements ActionHead {
   }
 }
 
+/** The bounded outputs a continuous actor may end in, each with its range `[from, to]`. */
+const OUTPUT_RANGES = { sigmoid: [0, 1], tanh: [-1, 1] } as const;
+
 /** The bounded output of a continuous actor: a sigmoid, or a tanh rescaled to the box. */
-export type BoxOutput = "sigmoid" | "tanh";
+export type BoxOutput = keyof typeof OUTPUT_RANGES;
+
+/** Every {@linkcode BoxOutput}. */
+export const BOX_OUTPUTS = Object.keys(OUTPUT_RANGES) as BoxOutput[];
 
 /**
  * Where a bounded output `y` lies in its box `[low, high]`: `(y − from) / (to − from)` with
@@ -121,7 +127,8 @@ export type BoxOutput = "sigmoid" | "tanh";
  * ```
  */
 export function boxFraction(output: BoxOutput, y: number): number {
-  return output === "tanh" ? (y + 1) / 2 : y;
+  const [from, to] = OUTPUT_RANGES[output];
+  return (y - from) / (to - from);
 }
 
 /**
@@ -144,7 +151,8 @@ export class BoxHead implements ActionHead {
     },
   ) {
     this.outputActivation = options.output ?? "sigmoid";
-    this.#slope = this.outputActivation === "tanh" ? 0.5 : 1;
+    const [from, to] = OUTPUT_RANGES[this.outputActivation];
+    this.#slope = 1 / (to - from);
   }
 
   #scale(outputs: Float32Array): Float32Array {

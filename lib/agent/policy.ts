@@ -96,10 +96,8 @@ export function selectActions(
     const output = actor.forward(observations[i]);
     const space = spaces?.[i];
     if (space?.kind === "box") {
-      const bounded = actor.activations[actor.activations.length - 1] === "tanh"
-        ? "tanh"
-        : "sigmoid";
-      return boxAction(output, space, { noise, rng, output: bounded });
+      const last = actor.activations[actor.activations.length - 1];
+      return boxAction(output, space, { noise, rng, output: last === "tanh" ? last : "sigmoid" });
     }
     if (mode === "greedy") return argmax(output);
     if (!rng) throw new Error("Sampling actions needs a random number generator");

@@ -125,16 +125,17 @@ export class Mlp {
     const { weightInit = "torch", ...netOptions } = options;
     const net = new Mlp(sizes, undefined, netOptions);
     net.layers.forEach((layer, l) => {
-      const end = layer.biasOffset + layer.outputs;
-      if (weightInit === "torch" || l + 1 === net.layers.length) {
-        const bound = weightInit === "torch" ? 1 / Math.sqrt(layer.inputs) : 3e-3;
-        for (let k = layer.kernelOffset; k < end; k++) net.params[k] = rng.uniform(-bound, bound);
+      const hidden = l + 1 < net.layers.length;
+      if (weightInit === "ddpg" && hidden) {
+        const std = Math.sqrt(2 / layer.inputs);
+        for (let k = layer.kernelOffset; k < layer.biasOffset; k++) {
+          net.params[k] = std * normalFromUniforms(rng.nextFloat(), rng.nextFloat());
+        }
         return;
       }
-      const std = Math.sqrt(2 / layer.inputs);
-      for (let k = layer.kernelOffset; k < layer.biasOffset; k++) {
-        net.params[k] = std * normalFromUniforms(rng.nextFloat(), rng.nextFloat());
-      }
+      const bound = weightInit === "ddpg" ? 3e-3 : 1 / Math.sqrt(layer.inputs);
+      const end = layer.biasOffset + layer.outputs;
+      for (let k = layer.kernelOffset; k < end; k++) net.params[k] = rng.uniform(-bound, bound);
     });
     return net;
   }
