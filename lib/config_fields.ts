@@ -114,6 +114,11 @@ export const CONFIG_FIELDS = {
     0 as number,
     "maximum global gradient norm of actor updates (0: the --grad-clip value)",
   ),
+  batchPerAgent: field(
+    "bool",
+    false as boolean,
+    "draw a replay batch for each agent's update (as maddpg-zoo-torch) instead of one per round",
+  ),
   adversaryAlgo: choice(
     ["same", "maddpg", "iddpg", "ddpg"] as const,
     "same",

@@ -164,7 +164,7 @@ async function timeRounds(
   );
   const uniforms = batches.map(() => algorithm.drawUniforms(batchSize, rng));
   const start = performance.now();
-  for (let k = 0; k < rounds; k++) learner.submit(batches[k], uniforms[k]);
+  for (let k = 0; k < rounds; k++) learner.submit([batches[k]], [uniforms[k]]);
   await learner.flush();
   return (performance.now() - start) / rounds;
 }

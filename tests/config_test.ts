@@ -14,7 +14,12 @@ import { agentShapes, makeTrainingEnv, TrainingRun } from "../lib/train/run.ts";
 
 Deno.test("parseTrainArgs() refuses every flag the algorithm does not use", () => {
   for (
-    const [flag, value] of [["--policy-delay", "2"], ["--temperature", "1"], ["--hard", "false"]]
+    const [flag, value] of [
+      ["--policy-delay", "2"],
+      ["--temperature", "1"],
+      ["--hard", "false"],
+      ["--batch-per-agent", "true"],
+    ]
   ) {
     assert.throws(
       () => parseTrainArgs([flag, value]),

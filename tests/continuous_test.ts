@@ -230,3 +230,55 @@ Deno.test("matd3 continuous: target actions get clipped noise and stay in the bo
     learner.dispose();
   }
 });
+
+Deno.test("updateSeparately(): each agent learns as a shared round on its own batch would teach it", () => {
+  const agents: AgentShape[] = [{
+    observationSize: 3,
+    actionKind: "continuous",
+    actionSize: 2,
+    bounds: { low: [0, 0], high: [1, 1] },
+  }, {
+    observationSize: 2,
+    actionKind: "continuous",
+    actionSize: 1,
+    bounds: { low: [0], high: [1] },
+  }];
+  const rows = 6, rng = new Pcg32(9);
+  const batches = [0, 1].map(() => {
+    const batch = allocateBatch(rows, { observationSizes: [3, 2], actionSizes: [2, 1] });
+    for (const a of [...batch.observations, ...batch.nextObservations, batch.rewards]) {
+      a.forEach((_, k) => (a[k] = rng.uniform(-1, 1)));
+    }
+    batch.actions.forEach((a) => a.forEach((_, k) => (a[k] = rng.nextFloat())));
+    return batch;
+  });
+  const make = () =>
+    new GumbelMaddpg(
+      { variant: "maddpg", agents, actorHidden: [5], criticHidden: [5] },
+      new Pcg32(4),
+    );
+  const separate = make();
+  const uniforms = batches.map(() => separate.drawUniforms(rows, rng));
+  const losses = separate.updateSeparately(batches, uniforms);
+  const state = separate.getState();
+  for (const agent of [0, 1]) {
+    const shared = make();
+    const sharedLosses = shared.update(batches[agent], uniforms[agent]);
+    assert.equal(losses.critic[agent], sharedLosses.critic[agent]);
+    assert.equal(losses.actor[agent], sharedLosses.actor[agent]);
+    const own = shared.getState();
+    const names = Object.keys(own.nets).filter((name) => name.endsWith(`_${agent}`));
+    assert.ok(names.length >= 4, names.join());
+    for (const name of names) assert.deepEqual(state.nets[name], own.nets[name], name);
+    for (const name of Object.keys(own.optimizers).filter((n) => n.endsWith(`_${agent}`))) {
+      assert.deepEqual(state.optimizers[name], own.optimizers[name], name);
+    }
+    // The other agent's batch teaches it something else.
+    const other = make();
+    other.update(batches[1 - agent], uniforms[1 - agent]);
+    assert.notDeepEqual(other.getState().nets[`critic_${agent}`], state.nets[`critic_${agent}`]);
+    [shared, other].forEach((learner) => learner.dispose());
+  }
+  assert.throws(() => separate.updateSeparately(batches.slice(1), uniforms), /needs 2 batches/);
+  separate.dispose();
+});

@@ -276,8 +276,16 @@ Deno.test("update() soft-updates every target once, after all agents are updated
   manager.dispose();
 });
 
-for (const algo of ["notebook", "maddpg", "matd3", "iddpg"] as const) {
-  Deno.test(`ParallelLearner gives bit-identical states and losses to InlineLearner (${algo})`, async () => {
+const PARALLEL_CASES = [
+  ["notebook", 1],
+  ["maddpg", 1],
+  ["matd3", 1],
+  ["iddpg", 1],
+  ["matd3", 2], // a batch per agent (--batch-per-agent)
+] as const;
+for (const [algo, draws] of PARALLEL_CASES) {
+  const what = draws === 1 ? algo : `${algo}, a batch per agent`;
+  Deno.test(`ParallelLearner gives bit-identical states and losses to InlineLearner (${what})`, async () => {
     const config = { ...DEFAULT_TRAIN_CONFIG, algo };
     const agents = [SHAPE_6, SHAPE_6];
     const options = { agents };
@@ -290,10 +298,10 @@ for (const algo of ["notebook", "maddpg", "matd3", "iddpg"] as const) {
     );
     const rng = new Pcg32(22);
     for (let round = 0; round < 6; round++) {
-      const batch = randomBatch(64, options, rng);
-      const uniforms = inlineCore.drawUniforms(64, rng);
-      inline.submit(batch, uniforms);
-      parallel.submit(batch, uniforms);
+      const batches = Array.from({ length: draws }, () => randomBatch(64, options, rng));
+      const uniforms = batches.map(() => inlineCore.drawUniforms(64, rng));
+      inline.submit(batches, uniforms);
+      parallel.submit(batches, uniforms);
     }
     assert.deepEqual(await parallel.flush(), await inline.flush());
     const a = (await inline.collect()).getState(), b = (await parallel.collect()).getState();

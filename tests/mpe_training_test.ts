@@ -169,6 +169,19 @@ for (const [env, type, algo] of DETERMINISM) {
   });
 }
 
+Deno.test("--batch-per-agent: threads 0 and 2 give byte-identical metrics.csv, unlike one shared batch", async () => {
+  const config = tiny("simple_spread_v3", "continuous", "maddpg", { seed: 5, batchPerAgent: true });
+  const metrics = async (threads: LearnerThreads) => {
+    const { dir, summary } = await trainTiny(config, threads);
+    await checkRun(config, dir, summary, `batch per agent, threads ${threads}`);
+    return await Deno.readFile(`${dir}/metrics.csv`);
+  };
+  const inline = await metrics(0);
+  assert.deepEqual(await metrics(2), inline, "threads: 2 (a worker per agent)");
+  const shared = await trainTiny({ ...config, batchPerAgent: false });
+  assert.notDeepEqual(await Deno.readFile(`${shared.dir}/metrics.csv`), inline);
+});
+
 for (const type of ACTION_TYPES) {
   Deno.test(`simple_tag_v3 (${type}): maddpg with --adversary-algo ddpg trains`, async () => {
     const config = tiny("simple_tag_v3", type, "maddpg", { adversaryAlgo: "ddpg" });

@@ -86,6 +86,12 @@ export interface AlgorithmInstance {
   /** Runs one update round with those numbers (every agent, then the targets). */
   update(batch: Batch, uniforms: Float64Array): UpdateLosses;
   /**
+   * One round in which agent i learns from its own `batches[i]` and `uniforms[i]`
+   * (`--batch-per-agent`); absent when the algorithm's agents must share a batch. The
+   * workers' `updateAgent` with agent i's batch is bit-identical to it.
+   */
+  updateSeparately?(batches: readonly Batch[], uniforms: readonly Float64Array[]): UpdateLosses;
+  /**
    * Agent `agent`'s part of the same round, on a worker that owns that agent's critics and
    * optimizers and meets the others through `peers`; bit-identical to `update`'s.
    */

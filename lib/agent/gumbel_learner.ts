@@ -44,6 +44,7 @@ export const LEARNER_FIELDS = [
   "actorOutput",
   "weightInit",
   "actorGradClip",
+  "batchPerAgent",
 ] as const;
 
 /** The algorithms this learner runs. */
@@ -306,6 +307,33 @@ export class GumbelMaddpg implements AlgorithmInstance {
       this.endRound(round);
     }
     this.finishRound(round);
+    return losses;
+  }
+
+  /**
+   * One round in which agent i learns from `batches[i]` with `uniforms[i]`, as
+   * maddpg-zoo-torch draws a batch for each agent: each agent's update depends only on its
+   * own networks and the target actors, which change at the round's end.
+   */
+  updateSeparately(batches: readonly Batch[], uniforms: readonly Float64Array[]): UpdateLosses {
+    if (batches.length !== this.numAgents || uniforms.length !== this.numAgents) {
+      throw new RangeError(
+        `A round with a batch per agent needs ${this.numAgents} batches and uniform arrays, got ${batches.length} and ${uniforms.length}`,
+      );
+    }
+    const losses: UpdateLosses = { critic: [], actor: [] };
+    let round: GumbelRound | undefined;
+    for (let i = 0; i < this.numAgents; i++) {
+      round = this.beginRound(batches[i], uniforms[i]);
+      try {
+        const agentLosses = this.updateOne(round, i);
+        losses.critic.push(agentLosses.critic);
+        losses.actor.push(agentLosses.actor);
+      } finally {
+        this.endRound(round);
+      }
+    }
+    this.finishRound(round!);
     return losses;
   }
 

@@ -17,8 +17,12 @@ export interface Learner {
   readonly runtime: RuntimeInfo;
   /** The current actors, valid after {@linkcode Learner.flush}. */
   readonly actors: readonly Mlp[];
-  /** Queues one update round (the batch is copied or consumed before this returns). */
-  submit(batch: Batch, uniforms: Float64Array): void;
+  /**
+   * Queues one update round: one batch and its uniform numbers for every agent, or one of
+   * each per agent (`--batch-per-agent`). The batches are copied or consumed before this
+   * returns.
+   */
+  submit(batches: readonly Batch[], uniforms: readonly Float64Array[]): void;
   /** Waits for every queued round; returns their losses in submission order. */
   flush(): Promise<UpdateLosses[]>;
   /** Waits for queued rounds and returns the algorithm holding every network's final state. */
@@ -44,8 +48,15 @@ export class InlineLearner implements Learner {
     return this.#algorithm.actors;
   }
 
-  submit(batch: Batch, uniforms: Float64Array): void {
-    this.#pending.push(this.#algorithm.update(batch, uniforms));
+  submit(batches: readonly Batch[], uniforms: readonly Float64Array[]): void {
+    const algorithm = this.#algorithm;
+    if (batches.length === 1) {
+      this.#pending.push(algorithm.update(batches[0], uniforms[0]));
+    } else if (algorithm.updateSeparately) {
+      this.#pending.push(algorithm.updateSeparately(batches, uniforms));
+    } else {
+      throw new RangeError("This algorithm's agents share one batch per update round");
+    }
   }
 
   flush(): Promise<UpdateLosses[]> {

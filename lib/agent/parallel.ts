@@ -138,7 +138,7 @@ export class ParallelLearner implements Learner {
     }
   }
 
-  submit(batch: Batch, uniforms: Float64Array): void {
+  submit(batches: readonly Batch[], uniforms: readonly Float64Array[]): void {
     if (this.#failure) throw this.#failure;
     const id = this.#nextId++;
     const n = this.#workers.length;
@@ -147,8 +147,17 @@ export class ParallelLearner implements Learner {
       remaining: n,
     });
     this.#order.push(id);
-    const message: ToWorker = { type: "round", id, batch, uniforms };
-    for (const worker of this.#workers) worker.postMessage(message); // structured clone copies
+    // Worker i gets the shared batch, or agent i's own; structured clone copies it.
+    const own = (i: number) => (batches.length === 1 ? 0 : i);
+    this.#workers.forEach((worker, i) => {
+      const message: ToWorker = {
+        type: "round",
+        id,
+        batch: batches[own(i)],
+        uniforms: uniforms[own(i)],
+      };
+      worker.postMessage(message);
+    });
   }
 
   async flush(): Promise<UpdateLosses[]> {

@@ -50,15 +50,16 @@ export async function trainingLoop(session: TrainingSession): Promise<void> {
       });
       step.observations.forEach((o, i) => episode.observations[i].set(o));
       step.rewards.forEach((r, i) => (episode.returns[i] += r));
-      // Update.
+      // Update: one batch per round, or one per agent (--batch-per-agent), each with the
+      // uniform numbers its update draws on.
       const due = counters.totalSteps % config.updateEvery === 0;
       if (due && buffer.length > config.batchSize && counters.totalSteps > config.warmupSteps) {
         for (let u = 0; u < config.numUpdates; u++) {
-          buffer.gather(
-            buffer.sampleIndices(config.batchSize, rng, session.indices),
-            session.batch,
-          );
-          learner.submit(session.batch, algorithm.drawUniforms(config.batchSize, rng));
+          const uniforms = session.batches.map((batch) => {
+            buffer.gather(buffer.sampleIndices(config.batchSize, rng, session.indices), batch);
+            return algorithm.drawUniforms(config.batchSize, rng);
+          });
+          learner.submit(session.batches, uniforms);
           counters.updateRounds++;
         }
       }

@@ -151,7 +151,8 @@ export function buildParts(config: TrainConfig): SessionParts {
 export class TrainingSession {
   readonly history: EpisodeMetrics[] = [];
   readonly counters: RunCounters;
-  readonly batch: Batch;
+  /** Where update rounds' batches are gathered: one, or one per agent (`--batch-per-agent`). */
+  readonly batches: Batch[];
   readonly indices: Int32Array;
   readonly config: TrainConfig;
   readonly env: ParallelEnv;
@@ -175,7 +176,11 @@ export class TrainingSession {
       rng: this.rng,
     } = parts);
     this.counters = { totalSteps: 0, updateRounds: 0, epsilon: parts.config.epsilonStart };
-    this.batch = allocateBatch(parts.config.batchSize, parts.buffer);
+    const draws = parts.config.batchPerAgent ? parts.env.agents.length : 1;
+    this.batches = Array.from(
+      { length: draws },
+      () => allocateBatch(parts.config.batchSize, parts.buffer),
+    );
     this.indices = new Int32Array(parts.config.batchSize);
   }
 
