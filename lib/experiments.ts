@@ -40,6 +40,46 @@ export const TRAIN_RETURN = "train_return";
 /** Training episodes (the last ones of `metrics.csv`) that {@linkcode TRAIN_RETURN} averages. */
 export const TRAIN_WINDOW = 100;
 
+/** Keys of each team's mean training return over the last {@linkcode TRAIN_WINDOW} episodes. */
+export const TRAIN_TEAM_RETURNS = {
+  good: "train_team_good_return",
+  adversaries: "train_team_adversaries_return",
+} as const;
+
+/**
+ * A run's training measures over its last {@linkcode TRAIN_WINDOW} episodes of `metrics.csv`
+ * (`values`: its columns): the mean per-agent return ({@linkcode TRAIN_RETURN}) and, when some
+ * agents are adversaries, each team's mean return per agent ({@linkcode TRAIN_TEAM_RETURNS}),
+ * which is how maddpg-zoo-torch reports. Team returns need the `return_<i>` columns, which
+ * runs written before them lack.
+ *
+ * @example
+ * ```ts
+ * import { trainMeasures } from "./experiments.ts";
+ * import assert from "node:assert/strict";
+ * const values = { reward: [0, 1], return_0: [-3, -1], return_1: [1, 2], return_2: [2, 4] };
+ * assert.deepEqual(trainMeasures(values, [true, false, false]), {
+ *   train_return: 0.5,
+ *   train_team_adversaries_return: -2,
+ *   train_team_good_return: 2.25,
+ * });
+ * ```
+ */
+export function trainMeasures(
+  values: Readonly<Record<string, readonly number[]>>,
+  adversary: readonly boolean[],
+): Record<string, number> {
+  const tail = (column: readonly number[]) => mean(column.slice(-TRAIN_WINDOW));
+  const out: Record<string, number> = { [TRAIN_RETURN]: tail(values.reward) };
+  const returns = adversary.map((_, i) => values[`return_${i}`]);
+  if (!adversary.some(Boolean) || returns.some((r) => r === undefined)) return out;
+  const team = (which: boolean) =>
+    mean(returns.filter((_, i) => adversary[i] === which).map((r) => tail(r)));
+  out[TRAIN_TEAM_RETURNS.adversaries] = team(true);
+  out[TRAIN_TEAM_RETURNS.good] = team(false);
+  return out;
+}
+
 /** Offset of the evaluation seed from the run's seed. */
 export const EVAL_SEED_OFFSET = 1000;
 
@@ -72,6 +112,16 @@ const TRAIN_RETURN_COLUMN: MeasureSpec = {
 const TEAM_RETURNS: readonly MeasureSpec[] = [
   { key: "team_good_return", label: "good return", digits: 2 },
   { key: "team_adversaries_return", label: "adversary return", digits: 2 },
+  {
+    key: TRAIN_TEAM_RETURNS.good,
+    label: `good return (last ${TRAIN_WINDOW} train ep.)`,
+    digits: 2,
+  },
+  {
+    key: TRAIN_TEAM_RETURNS.adversaries,
+    label: `adversary return (last ${TRAIN_WINDOW} train ep.)`,
+    digits: 2,
+  },
 ];
 
 /** The experiments, by the name `deno task experiment <name>` takes. */

@@ -22,16 +22,15 @@ import {
   EVAL_SEED_OFFSET,
   EXPERIMENTS,
   tableMarkdown,
-  TRAIN_RETURN,
-  TRAIN_WINDOW,
+  trainMeasures,
   variantArgs,
 } from "../lib/experiments.ts";
 import type { ExperimentDef, SeedMeasures, VariantResults } from "../lib/experiments.ts";
 import { exists, writeFileAtomic } from "../lib/files.ts";
 import { readMetrics } from "../lib/plot/metrics_csv.ts";
-import { tailMean } from "../lib/plot/series.ts";
 import { runSeeds } from "../lib/sweep.ts";
-import { evaluate } from "./evaluate.ts";
+import { isAdversary } from "../lib/train/session.ts";
+import { evaluate, loadRun } from "./evaluate.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -223,10 +222,8 @@ async function evaluateSeed(
     seed: evalSeed,
   });
   const metrics = await readMetrics(run);
-  const measures = {
-    ...result.measures,
-    [TRAIN_RETURN]: tailMean(metrics.values.reward, TRAIN_WINDOW),
-  };
+  const adversary = (await loadRun(run)).env.agents.map(isAdversary);
+  const measures = { ...result.measures, ...trainMeasures(metrics.values, adversary) };
   const file: SeedEvalFile = {
     experiment: experiment.name,
     variant: plan.variant,

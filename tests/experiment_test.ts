@@ -9,6 +9,7 @@ import {
   tableMarkdown,
   TINY_ARGS,
   TRAIN_RETURN,
+  trainMeasures,
   variantArgs,
 } from "../lib/experiments.ts";
 import type { ExperimentDef } from "../lib/experiments.ts";
@@ -129,4 +130,19 @@ Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run", asyn
   } finally {
     await Deno.remove(out, { recursive: true });
   }
+});
+
+Deno.test("trainMeasures: team returns from the return_<i> columns, none without them", () => {
+  const reward = Array.from({ length: 150 }, (_, k) => k);
+  const adversary = [true, false, false]; // simple_adversary_v3: adversary_0, agent_0, agent_1
+  const own = (i: number) => reward.map((r) => r * (i + 1));
+  const values = { reward, return_0: own(0), return_1: own(1), return_2: own(2) };
+  // The last 100 episodes: k = 50..149, mean 99.5.
+  assert.deepEqual(trainMeasures(values, adversary), {
+    [TRAIN_RETURN]: 99.5,
+    train_team_adversaries_return: 99.5,
+    train_team_good_return: (2 * 99.5 + 3 * 99.5) / 2,
+  });
+  assert.deepEqual(trainMeasures({ reward }, adversary), { [TRAIN_RETURN]: 99.5 });
+  assert.deepEqual(trainMeasures(values, [false, false, false]), { [TRAIN_RETURN]: 99.5 });
 });

@@ -573,7 +573,7 @@ Deno.test({
       assert.deepEqual(leftovers, [], "no half-written files");
       const rows = (await Deno.readTextFile(`${dir}/metrics.csv`)).split("\n");
       assert.equal(rows.pop(), "", "the file ends with a complete line");
-      for (const row of rows) assert.equal(row.split(",").length, 14, row);
+      for (const row of rows) assert.equal(row.split(",").length, 16, row);
       // Room again: the run resumes from its last complete state and ends as if never stopped.
       const grown = await exec("mount", ["-o", "remount,size=64m", disk]);
       assert.ok(grown.success, decode(grown.stderr));

@@ -64,14 +64,16 @@ Deno.test("train writes config, metrics, summary and a Layers checkpoint into re
     const lines = (await Deno.readTextFile(`${dir}/metrics.csv`)).trim().split("\n");
     assert.equal(
       lines[0],
-      "episode,steps,total_steps,reward,critic_loss,actor_loss,epsilon,success,critic_loss_0,critic_loss_1,actor_loss_0,actor_loss_1,greedy_reward,greedy_success",
+      "episode,steps,total_steps,reward,critic_loss,actor_loss,epsilon,success,critic_loss_0,critic_loss_1,actor_loss_0,actor_loss_1,greedy_reward,greedy_success,return_0,return_1",
     );
     assert.equal(lines.length, 5);
     const rows = lines.slice(1).map((line) => line.split(",").map(Number));
     rows.forEach((row, i) => {
       assert.equal(row[0], i + 1);
-      assert.equal(row.length, 14);
+      assert.equal(row.length, 16);
       assert.ok(row.every(Number.isFinite));
+      // The grid world's reward is shared: each agent's return is the episode's reward.
+      assert.deepEqual(row.slice(14), [row[3], row[3]]);
     });
     assert.ok(rows.some((row) => row[4] > 0), "some episode ran updates");
     const record = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));

@@ -110,7 +110,11 @@ Deno.test("train() runs maddpg on a registered 1-agent environment", async () =>
     const summary = await train(config, { outDir });
     const lines = (await Deno.readTextFile(`${outDir}/metrics.csv`)).trim().split("\n");
     assert.equal(lines.length, 7);
-    assert.equal(lines[0].split(",").length, 12, "one agent: one critic and one actor column");
+    assert.equal(
+      lines[0].split(",").length,
+      13,
+      "one agent: one critic, one actor and one return column",
+    );
     assert.ok(summary.updateRounds > 0, "updates ran");
     assert.ok(summary.totalSteps >= 6 * 3 && summary.totalSteps <= 6 * 20);
     const record = JSON.parse(await Deno.readTextFile(`${outDir}/config.json`));

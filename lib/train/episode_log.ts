@@ -34,24 +34,51 @@ export interface EpisodeMetrics {
   greedySuccess: boolean;
   /** That greedy episode's scenario measures (particle worlds): `greedy_<name>` columns. */
   greedyMeasures?: Record<string, number>;
+  /**
+   * Each agent's return this episode: the `return_<i>` columns, last. Absent in the history
+   * of a run saved before they existed; such a run keeps its columns when resumed.
+   */
+  returns?: number[];
+}
+
+/** The optional column groups of a `metrics.csv`. */
+export interface MetricsColumns {
+  /** The greedy episode's measures of a particle world, in their order. @default [] */
+  measureNames?: readonly string[];
+  /** Whether the rows end with each agent's return (`return_<i>`). @default true */
+  returns?: boolean;
 }
 
 /**
- * The header of `metrics.csv`, for `numAgents` agents (and the greedy episode's measures of a
- * particle world, in their order).
+ * The header of `metrics.csv`, for `numAgents` agents.
+ *
+ * @example
+ * ```ts
+ * import { metricsHeader } from "./episode_log.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   metricsHeader(2, { measureNames: ["collisions"] }).split(",").slice(8).join(","),
+ *   "critic_loss_0,critic_loss_1,actor_loss_0,actor_loss_1,greedy_reward,greedy_success," +
+ *     "greedy_collisions,return_0,return_1",
+ * );
+ * ```
  */
-export function metricsHeader(numAgents: number, measureNames: readonly string[] = []): string {
-  const perAgent = [
-    ...Array.from({ length: numAgents }, (_, i) => `critic_loss_${i}`),
-    ...Array.from({ length: numAgents }, (_, i) => `actor_loss_${i}`),
-  ];
+export function metricsHeader(numAgents: number, columns: MetricsColumns = {}): string {
+  const { measureNames = [], returns = true } = columns;
+  const perAgent = (prefix: string) => Array.from({ length: numAgents }, (_, i) => prefix + i);
   return [...METRICS_COLUMNS as readonly string[]]
-    .concat(perAgent, ["greedy_reward", "greedy_success"], measureNames.map((n) => `greedy_${n}`))
+    .concat(perAgent("critic_loss_"), perAgent("actor_loss_"), ["greedy_reward", "greedy_success"])
+    .concat(measureNames.map((n) => `greedy_${n}`), returns ? perAgent("return_") : [])
     .join(",");
 }
 
-/** One `metrics.csv` line (no newline). */
-export function metricsLine(m: EpisodeMetrics): string {
+/** Whether every episode of `history` has its agents' returns (an empty history has). */
+export function historyHasReturns(history: readonly EpisodeMetrics[]): boolean {
+  return history.every((m) => m.returns !== undefined);
+}
+
+/** One `metrics.csv` line (no newline), with or without the agents' returns. */
+export function metricsLine(m: EpisodeMetrics, returns = true): string {
   return [
     m.episode,
     m.steps,
@@ -66,6 +93,7 @@ export function metricsLine(m: EpisodeMetrics): string {
     m.greedyReward,
     m.greedySuccess ? 1 : 0,
     ...Object.values(m.greedyMeasures ?? {}),
+    ...(returns ? m.returns ?? [] : []),
   ].join(",");
 }
 

@@ -6,36 +6,43 @@
  * @module
  */
 import { writeFileAtomic } from "../files.ts";
-import { metricsHeader, metricsLine } from "./episode_log.ts";
+import { historyHasReturns, metricsHeader, metricsLine } from "./episode_log.ts";
 import type { EpisodeMetrics } from "./episode_log.ts";
 
 /** An open `metrics.csv`. */
 export class MetricsFile {
   readonly #file: Deno.FsFile;
   #size: number;
+  readonly #returns: boolean;
   readonly #encoder = new TextEncoder();
 
-  private constructor(file: Deno.FsFile, size: number) {
+  private constructor(file: Deno.FsFile, size: number, returns: boolean) {
     this.#file = file;
     this.#size = size;
+    this.#returns = returns;
   }
 
-  /** Writes `<dir>/metrics.csv` holding `history`, and opens it for appending. */
+  /**
+   * Writes `<dir>/metrics.csv` holding `history`, and opens it for appending. The agents'
+   * returns are columns unless `history` was saved without them.
+   */
   static async open(
     dir: string,
     columns: { numAgents: number; measureNames: readonly string[] },
     history: readonly EpisodeMetrics[],
   ): Promise<MetricsFile> {
     const path = `${dir}/metrics.csv`;
-    const header = metricsHeader(columns.numAgents, columns.measureNames);
-    await writeFileAtomic(path, [header, ...history.map(metricsLine)].join("\n") + "\n");
+    const returns = historyHasReturns(history);
+    const header = metricsHeader(columns.numAgents, { ...columns, returns });
+    const lines = history.map((m) => metricsLine(m, returns));
+    await writeFileAtomic(path, [header, ...lines].join("\n") + "\n");
     const file = await Deno.open(path, { append: true });
-    return new MetricsFile(file, (await file.stat()).size);
+    return new MetricsFile(file, (await file.stat()).size, returns);
   }
 
   /** Appends one episode's line completely, or not at all. */
   async append(metrics: EpisodeMetrics): Promise<void> {
-    const bytes = this.#encoder.encode(metricsLine(metrics) + "\n");
+    const bytes = this.#encoder.encode(metricsLine(metrics, this.#returns) + "\n");
     try {
       let written = 0;
       while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));

@@ -259,6 +259,7 @@ export class TrainingSession {
       criticLosses: losses.critic,
       actorLosses: losses.actor,
       ...this.#greedyProbe(episode.number),
+      returns: [...episode.returns],
     };
     this.#assertFinite(metrics);
     this.history.push(metrics);
