@@ -77,6 +77,19 @@ export function historyHasReturns(history: readonly EpisodeMetrics[]): boolean {
   return history.every((m) => m.returns !== undefined);
 }
 
+/**
+ * The whole text of a `metrics.csv` holding `history`: the agents' returns are columns unless
+ * `history` was saved without them.
+ */
+export function metricsText(
+  history: readonly EpisodeMetrics[],
+  columns: { numAgents: number; measureNames: readonly string[] },
+): string {
+  const returns = historyHasReturns(history);
+  const header = metricsHeader(columns.numAgents, { ...columns, returns });
+  return [header, ...history.map((m) => metricsLine(m, returns))].join("\n") + "\n";
+}
+
 /** One `metrics.csv` line (no newline), with or without the agents' returns. */
 export function metricsLine(m: EpisodeMetrics, returns = true): string {
   return [

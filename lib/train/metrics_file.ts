@@ -6,7 +6,7 @@
  * @module
  */
 import { writeFileAtomic } from "../files.ts";
-import { historyHasReturns, metricsHeader, metricsLine } from "./episode_log.ts";
+import { historyHasReturns, metricsLine, metricsText } from "./episode_log.ts";
 import type { EpisodeMetrics } from "./episode_log.ts";
 
 /** An open `metrics.csv`. */
@@ -32,12 +32,9 @@ export class MetricsFile {
     history: readonly EpisodeMetrics[],
   ): Promise<MetricsFile> {
     const path = `${dir}/metrics.csv`;
-    const returns = historyHasReturns(history);
-    const header = metricsHeader(columns.numAgents, { ...columns, returns });
-    const lines = history.map((m) => metricsLine(m, returns));
-    await writeFileAtomic(path, [header, ...lines].join("\n") + "\n");
+    await writeFileAtomic(path, metricsText(history, columns));
     const file = await Deno.open(path, { append: true });
-    return new MetricsFile(file, (await file.stat()).size, returns);
+    return new MetricsFile(file, (await file.stat()).size, historyHasReturns(history));
   }
 
   /** Appends one episode's line completely, or not at all. */

@@ -8,7 +8,7 @@
 import type { AlgorithmInstance } from "../agent/algorithm.ts";
 import { mlpArtifacts, WEIGHTS_FILE } from "../checkpoint.ts";
 import type { TrainConfig } from "../config_fields.ts";
-import { historyHasReturns, metricsHeader, metricsLine } from "./episode_log.ts";
+import { metricsText } from "./episode_log.ts";
 import type { EpisodeMetrics } from "./episode_log.ts";
 
 /** What a run directory is made of. */
@@ -38,7 +38,12 @@ export async function runDirectoryFiles(
   const numAgents = algorithm.actors.length;
   const files: Record<string, Uint8Array> = {
     "config.json": json({ config, runtime }),
-    "metrics.csv": encoder.encode(metricsText(numAgents, history)),
+    "metrics.csv": encoder.encode(
+      metricsText(history, {
+        numAgents,
+        measureNames: Object.keys(history[0]?.greedyMeasures ?? {}),
+      }),
+    ),
     "summary.json": json(summary),
   };
   for (let i = 0; i < numAgents; i++) {
@@ -54,12 +59,4 @@ export async function runDirectoryFiles(
     }
   }
   return files;
-}
-
-/** `metrics.csv` of a finished run (the agents' returns unless its history lacks them). */
-function metricsText(numAgents: number, history: readonly EpisodeMetrics[]): string {
-  const returns = historyHasReturns(history);
-  const measureNames = Object.keys(history[0]?.greedyMeasures ?? {});
-  const header = metricsHeader(numAgents, { measureNames, returns });
-  return [header, ...history.map((m) => metricsLine(m, returns))].join("\n") + "\n";
 }
