@@ -99,6 +99,11 @@ export const CONFIG_FIELDS = {
   actionNoise: field("real0", 0.1 as number, "std of the Gaussian noise on continuous actions"),
   actionNoiseEnd: field("real0", 0.1 as number, "floor of that std"),
   actionNoiseDecay: field("int+", 500_000 as number, "steps over which it decays to the floor"),
+  actionNoiseAfterWarmup: field(
+    "bool",
+    false as boolean,
+    "start that decay after the warm-up steps (as maddpg-zoo-torch) instead of at the first step",
+  ),
   actorOutput: choice(
     BOX_OUTPUTS,
     "sigmoid",

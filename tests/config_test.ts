@@ -19,6 +19,7 @@ Deno.test("parseTrainArgs() refuses every flag the algorithm does not use", () =
       ["--temperature", "1"],
       ["--hard", "false"],
       ["--batch-per-agent", "true"],
+      ["--action-noise-after-warmup", "true"],
     ]
   ) {
     assert.throws(

@@ -83,7 +83,13 @@ Deno.test("--actor-grad-clip bounds the actor's gradient, not the critic's", () 
 });
 
 Deno.test("actionNoiseAt() decays linearly to its floor", () => {
-  const schedule = { actionNoise: 0.3, actionNoiseEnd: 0.01, actionNoiseDecay: 1000 };
+  const schedule = {
+    actionNoise: 0.3,
+    actionNoiseEnd: 0.01,
+    actionNoiseDecay: 1000,
+    actionNoiseAfterWarmup: false,
+    warmupSteps: 400,
+  };
   assertAllClose(
     [0, 500, 1000, 5000].map((t) => actionNoiseAt(schedule, t)),
     [
@@ -95,6 +101,29 @@ Deno.test("actionNoiseAt() decays linearly to its floor", () => {
     0,
     1e-15,
   );
+});
+
+Deno.test("actionNoiseAt() with actionNoiseAfterWarmup follows maddpg-zoo-torch's train.py", () => {
+  const schedule = {
+    actionNoise: 0.3,
+    actionNoiseEnd: 0.01,
+    actionNoiseDecay: 1000,
+    actionNoiseAfterWarmup: true,
+    warmupSteps: 400,
+  };
+  // train.py: act with noise_scale at global_step (1, 2, …), then, past the warm-up, decrement it.
+  const decrement = (0.3 - 0.01) / 1000;
+  let noiseScale = 0.3;
+  const peer: number[] = [];
+  const ours: number[] = [];
+  for (let globalStep = 1; globalStep <= 2000; globalStep++) {
+    peer.push(noiseScale);
+    ours.push(actionNoiseAt(schedule, globalStep - 1)); // steps taken before this action
+    if (globalStep > 400) noiseScale = Math.max(0.01, noiseScale - decrement);
+  }
+  assertAllClose(ours, peer, 0, 1e-12);
+  assert.equal(ours[400], 0.3);
+  assert.ok(ours[401] < 0.3);
 });
 
 const GRADIENT_CASES = [

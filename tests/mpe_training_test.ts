@@ -182,6 +182,29 @@ Deno.test("--batch-per-agent: threads 0 and 2 give byte-identical metrics.csv, u
   assert.notDeepEqual(await Deno.readFile(`${shared.dir}/metrics.csv`), inline);
 });
 
+Deno.test("--action-noise-after-warmup: the noise holds through the warm-up, then decays", async () => {
+  const noise = {
+    epsilonStart: 0, // no random actions: every action is the actor's plus the noise
+    epsilonEnd: 0,
+    actionNoise: 0.3,
+    actionNoiseEnd: 0.01,
+    actionNoiseDecay: 10,
+  };
+  const metrics = async (overrides: Partial<TrainConfig>) => {
+    const config = tiny("simple_spread_v3", "continuous", "maddpg", { ...noise, ...overrides });
+    const { dir, summary } = await trainTiny(config);
+    await checkRun(config, dir, summary, JSON.stringify(overrides));
+    return await Deno.readFile(`${dir}/metrics.csv`);
+  };
+  const after = { actionNoiseAfterWarmup: true };
+  // Without a warm-up the two schedules are one; with one, they differ.
+  assert.deepEqual(await metrics({ ...after, warmupSteps: 0 }), await metrics({ warmupSteps: 0 }));
+  assert.notDeepEqual(
+    await metrics({ ...after, warmupSteps: 5 }),
+    await metrics({ warmupSteps: 5 }),
+  );
+});
+
 for (const type of ACTION_TYPES) {
   Deno.test(`simple_tag_v3 (${type}): maddpg with --adversary-algo ddpg trains`, async () => {
     const config = tiny("simple_tag_v3", type, "maddpg", { adversaryAlgo: "ddpg" });

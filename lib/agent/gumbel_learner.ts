@@ -41,6 +41,7 @@ export const LEARNER_FIELDS = [
   "actionNoise",
   "actionNoiseEnd",
   "actionNoiseDecay",
+  "actionNoiseAfterWarmup",
   "actorOutput",
   "weightInit",
   "actorGradClip",

@@ -36,14 +36,40 @@ export function epsilonAt(
 
 /**
  * The std of the Gaussian noise on continuous actions after `totalSteps` steps: linear from
- * `actionNoise` to `actionNoiseEnd` over `actionNoiseDecay` steps, then flat.
+ * `actionNoise` to `actionNoiseEnd` over `actionNoiseDecay` steps, then flat. With
+ * `actionNoiseAfterWarmup` the decay counts only the steps after the first `warmupSteps`, as
+ * maddpg-zoo-torch's `train.py` does.
+ *
+ * @example
+ * ```ts
+ * import { actionNoiseAt } from "./exploration.ts";
+ * import assert from "node:assert/strict";
+ * const schedule = {
+ *   actionNoise: 0.5,
+ *   actionNoiseEnd: 0.25,
+ *   actionNoiseDecay: 1000,
+ *   actionNoiseAfterWarmup: true,
+ *   warmupSteps: 200,
+ * };
+ * assert.deepEqual([0, 200, 700, 1200, 5000].map((t) => actionNoiseAt(schedule, t)), [
+ *   0.5,
+ *   0.5,
+ *   0.375,
+ *   0.25,
+ *   0.25,
+ * ]);
+ * ```
  */
 export function actionNoiseAt(
-  schedule: Pick<TrainConfig, "actionNoise" | "actionNoiseEnd" | "actionNoiseDecay">,
+  schedule: Pick<
+    TrainConfig,
+    "actionNoise" | "actionNoiseEnd" | "actionNoiseDecay" | "actionNoiseAfterWarmup" | "warmupSteps"
+  >,
   totalSteps: number,
 ): number {
   const { actionNoise, actionNoiseEnd, actionNoiseDecay } = schedule;
-  const fraction = Math.min(1, totalSteps / actionNoiseDecay);
+  const delay = schedule.actionNoiseAfterWarmup ? schedule.warmupSteps : 0;
+  const fraction = Math.min(1, Math.max(0, totalSteps - delay) / actionNoiseDecay);
   return actionNoise + (actionNoiseEnd - actionNoise) * fraction;
 }
 
