@@ -45,14 +45,29 @@ export interface SeedRunOptions {
   workers: number;
   /** Hears about each run as it ends. */
   onDone?: (run: SeedRun) => void;
+  /**
+   * Seeds whose interrupted run continues from its saved state (`train --resume`, with its
+   * own config) up to `episodes`, instead of starting over.
+   */
+  resume?: { seeds: ReadonlySet<number>; episodes: number };
+}
+
+/** The `train` flags of one seed's run: a new run into `out`, or the interrupted one resumed. */
+function seedArgs(seed: number, out: string, options: SeedRunOptions): string[] {
+  const { args, resume } = options;
+  if (resume?.seeds.has(seed)) {
+    return ["--resume", out, "--episodes", String(resume.episodes), "--quiet"];
+  }
+  return [...args, "--seed", String(seed), "--out", out, "--force", "--quiet"];
 }
 
 /**
  * Runs `train` once per seed into `<dir>/seed_<n>/`, at most `workers` at a time, each as
- * `deno run … scripts/train.ts <args> --seed n --out <dir>/seed_<n> --quiet`.
+ * `deno run … scripts/train.ts <args> --seed n --out <dir>/seed_<n> --force --quiet` (or
+ * `--resume <dir>/seed_<n>` for the seeds of `options.resume`).
  */
 export async function runSeeds(options: SeedRunOptions): Promise<SeedRun[]> {
-  const { seeds, dir, args, workers, onDone = () => {} } = options;
+  const { seeds, dir, workers, onDone = () => {} } = options;
   const root = new URL("../", import.meta.url);
   const script = new URL("scripts/train.ts", root).pathname;
   const config = new URL("deno.json", root).pathname;
@@ -74,13 +89,7 @@ export async function runSeeds(options: SeedRunOptions): Promise<SeedRun[]> {
           "--allow-sys",
           "--v8-flags=--max-semi-space-size=1,--optimize-for-size",
           script,
-          ...args,
-          "--seed",
-          String(seed),
-          "--out",
-          out,
-          "--force",
-          "--quiet",
+          ...seedArgs(seed, out, options),
         ],
         stdout: "null",
         stderr: "piped",

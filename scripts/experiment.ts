@@ -28,6 +28,7 @@ import {
 import type { ExperimentDef, SeedMeasures, VariantResults } from "../lib/experiments.ts";
 import { exists, writeFileAtomic } from "../lib/files.ts";
 import { readMetrics } from "../lib/plot/metrics_csv.ts";
+import { findState } from "../lib/run_state.ts";
 import { runSeeds } from "../lib/sweep.ts";
 import { isAdversary } from "../lib/train/session.ts";
 import { evaluate, loadRun } from "./evaluate.ts";
@@ -39,7 +40,9 @@ const HELP = `Usage: deno task experiment <name> [flags]
 Reruns one of the MADDPG paper's experiments over seeds and writes everything under
 <out>/<name>/: <variant>/seed_<n>/ (the runs), <variant>/eval_seed_<n>.json (greedy
 evaluation), <variant>/charts/reward_band.* (the band over seeds), table.md and table.json.
-Re-running skips seeds whose run has summary.json, so an interrupted experiment continues.
+Re-running skips seeds whose run has summary.json and continues an interrupted seed from its
+last saved state (train --resume), so an interrupted experiment loses at most the episodes
+since each running seed's last checkpoint.
 
 Experiments:
 ${Object.entries(EXPERIMENTS).map(([n, d]) => `  ${n.padEnd(18)} ${d.title}`).join("\n")}
@@ -71,6 +74,8 @@ interface Plan {
   variant: string;
   dir: string;
   args: string[];
+  /** Training episodes of each run. */
+  episodes: number;
 }
 
 function parseOptions(args: string[]): Options | undefined {
@@ -121,8 +126,8 @@ async function planVariants(options: Options): Promise<Plan[]> {
       episodes: options.episodes,
       tiny: options.tiny,
     });
-    parseTrainArgs(args); // throws a UsageError on a bad combination
-    return { variant, dir: `${options.dir}/${variant}`, args };
+    const { config } = parseTrainArgs(args); // throws a UsageError on a bad combination
+    return { variant, dir: `${options.dir}/${variant}`, args, episodes: config.episodes };
   });
 }
 
@@ -131,55 +136,66 @@ function identity(config: TrainConfig): string {
   return JSON.stringify({ ...experimentFields(config), episodes: config.episodes });
 }
 
-/** Whether `seed`'s run of `plan` is finished; refuses one trained with other settings. */
-async function finished(plan: Plan, seed: number): Promise<boolean> {
+/** Where one seed's run stands: done, stopped with a saved state to continue, or not begun. */
+type RunStatus = "finished" | "interrupted" | "new";
+
+/**
+ * Where `seed`'s run of `plan` stands. A run of other settings is refused: a finished one
+ * must have the same budget too, an interrupted one continues to this budget.
+ */
+async function runStatus(plan: Plan, seed: number): Promise<RunStatus> {
   const dir = `${plan.dir}/seed_${seed}`;
-  if (!(await exists(`${dir}/summary.json`))) return false;
+  const done = await exists(`${dir}/summary.json`);
+  if (!done && (await findState(dir)) === undefined) return "new";
   const path = `${dir}/config.json`;
   const saved = configFromRecord(JSON.parse(await Deno.readTextFile(path)).config, path);
   const wanted = parseTrainArgs([...plan.args, "--seed", String(seed)]).config;
-  if (identity(saved) !== identity(wanted)) {
+  const same = done
+    ? identity(saved) === identity(wanted)
+    : JSON.stringify(experimentFields(saved)) === JSON.stringify(experimentFields(wanted));
+  if (!same) {
     throw new UsageError(
       `${dir} was trained with other settings (episodes or config): use another --out or remove it`,
     );
   }
-  return true;
+  return done ? "finished" : "interrupted";
 }
 
 /** Trains every (variant, seed) not in `done`, `workers` at a time; returns the failed runs. */
 async function trainAll(
   plans: Plan[],
-  context: { done: Set<string>; options: Options },
+  context: { status: Map<string, RunStatus>; options: Options },
 ): Promise<Set<string>> {
-  const { done, options } = context;
+  const { status, options } = context;
   const jobs = plans.flatMap((plan) =>
-    options.seeds.filter((seed) => !done.has(`${plan.dir}/seed_${seed}`)).map((seed) => ({
-      plan,
-      seed,
-    }))
+    options.seeds.map((seed) => ({ plan, seed, run: `${plan.dir}/seed_${seed}` }))
+      .filter(({ run }) => status.get(run) !== "finished")
   );
   const total = plans.length * options.seeds.length;
+  const interrupted = jobs.filter(({ run }) => status.get(run) === "interrupted").length;
   console.log(
     `${options.name}: ${plans.length} variants × ${options.seeds.length} seeds; ` +
-      `${
-        total - jobs.length
-      } already trained, training ${jobs.length} with ${options.workers} workers`,
+      `${total - jobs.length} already trained, training ${jobs.length} ` +
+      `(${interrupted} from a saved state) with ${options.workers} workers`,
   );
   const failed = new Set<string>();
   const worker = async () => {
     for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) {
       const start = performance.now();
+      const resumed = status.get(job.run) === "interrupted";
       const [run] = await runSeeds({
         seeds: [job.seed],
         dir: job.plan.dir,
         args: job.plan.args,
         workers: 1,
+        resume: resumed ? { seeds: new Set([job.seed]), episodes: job.plan.episodes } : undefined,
       });
       const seconds = ((performance.now() - start) / 1000).toFixed(0);
       if (run.code !== 0) failed.add(run.dir);
+      const how = resumed ? "continued from its saved state and trained" : "trained";
       console.log(
         run.code === 0
-          ? `  ${job.plan.variant} seed ${job.seed}: trained in ${seconds} s`
+          ? `  ${job.plan.variant} seed ${job.seed}: ${how} in ${seconds} s`
           : `  ${job.plan.variant} seed ${job.seed}: FAILED (${run.error ?? `exit ${run.code}`})`,
       );
     }
@@ -294,16 +310,15 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     return;
   }
   const plans = await planVariants(options);
-  const before = new Set<string>();
+  const status = new Map<string, RunStatus>();
   for (const plan of plans) {
     for (const seed of options.seeds) {
-      if (await finished(plan, seed)) before.add(`${plan.dir}/seed_${seed}`);
+      status.set(`${plan.dir}/seed_${seed}`, await runStatus(plan, seed));
     }
   }
-  const failed = await trainAll(plans, { done: before, options });
+  const failed = await trainAll(plans, { status, options });
   const trained = new Set(
-    plans.flatMap((p) => options.seeds.map((s) => `${p.dir}/seed_${s}`))
-      .filter((run) => !before.has(run) && !failed.has(run)),
+    [...status].filter(([run, s]) => s !== "finished" && !failed.has(run)).map(([run]) => run),
   );
   const results = await collect(plans, { failed, trained, experiment: options });
   const table = buildTable(options.name, options.def, results);

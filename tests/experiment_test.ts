@@ -103,7 +103,7 @@ Deno.test("experiment: an unknown name or a bad flag is one line, exit 2", async
   );
 });
 
-Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run", async () => {
+Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run, continue a stopped run", async () => {
   const out = await Deno.makeTempDir({ prefix: "experiment_test_" });
   try {
     const args = [
@@ -126,7 +126,23 @@ Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run", asyn
     await Deno.stat(`${dir}/maddpg/charts/reward_band.svg`);
     const again = await runScript("experiment", args, ROOT);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, /2 already trained, training 0/);
+    assert.match(again.stdout, /2 already trained, training 0 \(0 from a saved state\)/);
+    // A run stopped after its save at episode 2 (no summary.json) continues to 4 episodes.
+    const run = `${dir}/maddpg/seed_0`;
+    const before = await Deno.readTextFile(`${run}/metrics.csv`);
+    await Deno.remove(`${run}/summary.json`);
+    await Deno.remove(`${dir}/iddpg/seed_0`, { recursive: true }); // never begun
+    const longer = args.map((arg, i) => (args[i - 1] === "--episodes" ? "4" : arg));
+    const third = await runScript("experiment", longer, ROOT);
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stdout, /0 already trained, training 2 \(1 from a saved state\)/);
+    assert.match(third.stdout, /maddpg seed 0: continued from its saved state and trained in/);
+    assert.match(third.stdout, /iddpg seed 0: trained in/);
+    const after = await Deno.readTextFile(`${run}/metrics.csv`);
+    assert.ok(after.startsWith(before), "the first two episodes are kept");
+    assert.equal(after.trim().split("\n").length, 1 + 4);
+    const summary = JSON.parse(await Deno.readTextFile(`${run}/summary.json`));
+    assert.equal(summary.episodes, 4);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
