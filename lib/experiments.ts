@@ -40,17 +40,23 @@ export const TRAIN_RETURN = "train_return";
 /** Training episodes (the last ones of `metrics.csv`) that {@linkcode TRAIN_RETURN} averages. */
 export const TRAIN_WINDOW = 100;
 
-/** Keys of each team's mean training return over the last {@linkcode TRAIN_WINDOW} episodes. */
+/**
+ * Keys of each team's mean training return per agent over the last
+ * {@linkcode TRAIN_WINDOW} episodes, and of the good team's margin over the adversaries
+ * (the first minus the second: the MADDPG paper's physical deception compares it across
+ * pairings).
+ */
 export const TRAIN_TEAM_RETURNS = {
   good: "train_team_good_return",
   adversaries: "train_team_adversaries_return",
+  margin: "train_team_margin",
 } as const;
 
 /**
  * A run's training measures over its last {@linkcode TRAIN_WINDOW} episodes of `metrics.csv`
  * (`values`: its columns): the mean per-agent return ({@linkcode TRAIN_RETURN}) and, when some
- * agents are adversaries, each team's mean return per agent ({@linkcode TRAIN_TEAM_RETURNS}),
- * which is how maddpg-zoo-torch reports. Team returns need the `return_<i>` columns, which
+ * agents are adversaries, each team's mean return per agent, which is how maddpg-zoo-torch
+ * reports, and the good team's margin ({@linkcode TRAIN_TEAM_RETURNS}). Team returns need the `return_<i>` columns, which
  * runs written before them lack.
  *
  * @example
@@ -62,6 +68,7 @@ export const TRAIN_TEAM_RETURNS = {
  *   train_return: 0.5,
  *   train_team_adversaries_return: -2,
  *   train_team_good_return: 2.25,
+ *   train_team_margin: 4.25,
  * });
  * ```
  */
@@ -77,6 +84,7 @@ export function trainMeasures(
     mean(returns.filter((_, i) => adversary[i] === which).map((r) => tail(r)));
   out[TRAIN_TEAM_RETURNS.adversaries] = team(true);
   out[TRAIN_TEAM_RETURNS.good] = team(false);
+  out[TRAIN_TEAM_RETURNS.margin] = team(false) - team(true);
   return out;
 }
 
@@ -122,6 +130,7 @@ const TEAM_RETURNS: readonly MeasureSpec[] = [
     label: `adversary return (last ${TRAIN_WINDOW} train ep.)`,
     digits: 2,
   },
+  { key: TRAIN_TEAM_RETURNS.margin, label: "margin (good − adversary, train)", digits: 2 },
 ];
 
 /** The experiments, by the name `deno task experiment <name>` takes. */

@@ -219,27 +219,35 @@ interface SeedEvalFile {
   eval: unknown;
 }
 
-/** Evaluates one seed's run (reusing an `eval_seed_<n>.json` of the same episodes). */
+/**
+ * One seed's measures: its greedy evaluation (reusing an `eval_seed_<n>.json` of the same
+ * episodes) and its training measures.
+ */
 async function evaluateSeed(
   plan: Plan,
   options: { seed: number; fresh: boolean; experiment: Options },
 ): Promise<SeedMeasures> {
   const { seed, fresh, experiment } = options;
   const path = `${plan.dir}/eval_seed_${seed}.json`;
+  const run = `${plan.dir}/seed_${seed}`;
+  // Read anew each time from metrics.csv (cheap), so measures added since an evaluation
+  // reach its table too.
+  const metrics = await readMetrics(run);
+  const adversary = (await loadRun(run)).env.agents.map(isAdversary);
+  const train = trainMeasures(metrics.values, adversary);
   if (!fresh && (await exists(path))) {
     const saved = JSON.parse(await Deno.readTextFile(path)) as SeedEvalFile;
-    if (saved.evalEpisodes === experiment.evalEpisodes) return { seed, measures: saved.measures };
+    if (saved.evalEpisodes === experiment.evalEpisodes) {
+      return { seed, measures: { ...saved.measures, ...train } };
+    }
   }
-  const run = `${plan.dir}/seed_${seed}`;
   const evalSeed = seed + EVAL_SEED_OFFSET;
   const result = await evaluate(run, {
     episodes: experiment.evalEpisodes,
     policy: "greedy",
     seed: evalSeed,
   });
-  const metrics = await readMetrics(run);
-  const adversary = (await loadRun(run)).env.agents.map(isAdversary);
-  const measures = { ...result.measures, ...trainMeasures(metrics.values, adversary) };
+  const measures = { ...result.measures, ...train };
   const file: SeedEvalFile = {
     experiment: experiment.name,
     variant: plan.variant,

@@ -158,6 +158,7 @@ Deno.test("trainMeasures: team returns from the return_<i> columns, none without
     [TRAIN_RETURN]: 99.5,
     train_team_adversaries_return: 99.5,
     train_team_good_return: (2 * 99.5 + 3 * 99.5) / 2,
+    train_team_margin: (2 * 99.5 + 3 * 99.5) / 2 - 99.5,
   });
   assert.deepEqual(trainMeasures({ reward }, adversary), { [TRAIN_RETURN]: 99.5 });
   assert.deepEqual(trainMeasures(values, [false, false, false]), { [TRAIN_RETURN]: 99.5 });
