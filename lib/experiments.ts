@@ -56,8 +56,8 @@ export const TRAIN_TEAM_RETURNS = {
  * A run's training measures over its last {@linkcode TRAIN_WINDOW} episodes of `metrics.csv`
  * (`values`: its columns): the mean per-agent return ({@linkcode TRAIN_RETURN}) and, when some
  * agents are adversaries, each team's mean return per agent, which is how maddpg-zoo-torch
- * reports, and the good team's margin ({@linkcode TRAIN_TEAM_RETURNS}). Team returns need the `return_<i>` columns, which
- * runs written before them lack.
+ * reports, and the good team's margin ({@linkcode TRAIN_TEAM_RETURNS}). Team returns need the
+ * `return_<i>` columns, which runs written before them lack.
  *
  * @example
  * ```ts
@@ -82,9 +82,10 @@ export function trainMeasures(
   if (!adversary.some(Boolean) || returns.some((r) => r === undefined)) return out;
   const team = (which: boolean) =>
     mean(returns.filter((_, i) => adversary[i] === which).map((r) => tail(r)));
-  out[TRAIN_TEAM_RETURNS.adversaries] = team(true);
-  out[TRAIN_TEAM_RETURNS.good] = team(false);
-  out[TRAIN_TEAM_RETURNS.margin] = team(false) - team(true);
+  const [good, adversaries] = [team(false), team(true)];
+  out[TRAIN_TEAM_RETURNS.adversaries] = adversaries;
+  out[TRAIN_TEAM_RETURNS.good] = good;
+  out[TRAIN_TEAM_RETURNS.margin] = good - adversaries;
   return out;
 }
 

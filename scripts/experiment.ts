@@ -131,9 +131,12 @@ async function planVariants(options: Options): Promise<Plan[]> {
   });
 }
 
-/** The fields that make two runs the same experiment (and the same budget). */
-function identity(config: TrainConfig): string {
-  return JSON.stringify({ ...experimentFields(config), episodes: config.episodes });
+/** The fields that make two runs the same experiment (and, with `budget`, the same budget). */
+function identity(config: TrainConfig, budget: boolean): string {
+  return JSON.stringify({
+    ...experimentFields(config),
+    ...(budget ? { episodes: config.episodes } : {}),
+  });
 }
 
 /** Where one seed's run stands: done, stopped with a saved state to continue, or not begun. */
@@ -150,10 +153,7 @@ async function runStatus(plan: Plan, seed: number): Promise<RunStatus> {
   const path = `${dir}/config.json`;
   const saved = configFromRecord(JSON.parse(await Deno.readTextFile(path)).config, path);
   const wanted = parseTrainArgs([...plan.args, "--seed", String(seed)]).config;
-  const same = done
-    ? identity(saved) === identity(wanted)
-    : JSON.stringify(experimentFields(saved)) === JSON.stringify(experimentFields(wanted));
-  if (!same) {
+  if (identity(saved, done) !== identity(wanted, done)) {
     throw new UsageError(
       `${dir} was trained with other settings (episodes or config): use another --out or remove it`,
     );
