@@ -94,7 +94,41 @@ interface WeightSpec {
  */
 export async function loadMlp(dir: string, expectedSizes?: readonly number[]): Promise<Mlp> {
   const modelPath = `${dir}/model.json`;
+  const { sizes, activations } = await readModel(modelPath);
+  if (expectedSizes && sizes.join() !== expectedSizes.join()) {
+    throw new UsageError(`${modelPath} holds layers [${sizes}], expected [${expectedSizes}]`);
+  }
   const weightsPath = `${dir}/${WEIGHTS_FILE}`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(weightsPath);
+  } catch (error) {
+    throw new UsageError(`Cannot read ${weightsPath}: ${(error as Error).message.split(":")[0]}`);
+  }
+  // Files written before activations were configurable hold ReLU hidden layers and a linear
+  // output, which is also what their topology says.
+  const net = new Mlp(sizes, undefined, {
+    activations: activations ?? layerActivations(sizes.length - 1),
+  });
+  if (bytes.byteLength !== net.size * 4) {
+    throw new UsageError(
+      `${weightsPath} holds ${bytes.byteLength} bytes, expected ${
+        net.size * 4
+      } for layers [${sizes}]`,
+    );
+  }
+  net.params.set(new Float32Array(bytes.buffer, bytes.byteOffset, net.size));
+  if (!net.params.every(Number.isFinite)) {
+    throw new UsageError(`${weightsPath} holds non-finite weights`);
+  }
+  net.touch();
+  return net;
+}
+
+/** A saved network's layer sizes and activations, from its `model.json`, checked. */
+async function readModel(
+  modelPath: string,
+): Promise<{ sizes: number[]; activations: Activation[] | undefined }> {
   let text: string;
   try {
     text = await Deno.readTextFile(modelPath);
@@ -125,38 +159,12 @@ export async function loadMlp(dir: string, expectedSizes?: readonly number[]): P
     }
     sizes.push(outputs);
   }
-  if (expectedSizes && sizes.join() !== expectedSizes.join()) {
-    throw new UsageError(`${modelPath} holds layers [${sizes}], expected [${expectedSizes}]`);
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(weightsPath);
-  } catch (error) {
-    throw new UsageError(`Cannot read ${weightsPath}: ${(error as Error).message.split(":")[0]}`);
-  }
   if (activations && activations.length !== sizes.length - 1) {
     throw new UsageError(
       `${modelPath}: ${activations.length} activations for ${sizes.length - 1} layers`,
     );
   }
-  // Files written before activations were configurable hold ReLU hidden layers and a linear
-  // output, which is also what their topology says.
-  const net = new Mlp(sizes, undefined, {
-    activations: activations ?? layerActivations(sizes.length - 1),
-  });
-  if (bytes.byteLength !== net.size * 4) {
-    throw new UsageError(
-      `${weightsPath} holds ${bytes.byteLength} bytes, expected ${
-        net.size * 4
-      } for layers [${sizes}]`,
-    );
-  }
-  net.params.set(new Float32Array(bytes.buffer, bytes.byteOffset, net.size));
-  if (!net.params.every(Number.isFinite)) {
-    throw new UsageError(`${weightsPath} holds non-finite weights`);
-  }
-  net.touch();
-  return net;
+  return { sizes, activations };
 }
 
 /**

@@ -284,40 +284,8 @@ function typed(binary: Uint8Array, entry: ArrayEntry, path: string): Typed {
 
 /** Loads and checks a state directory; every problem is a {@linkcode UsageError} naming the file. */
 export async function loadState(dir: string): Promise<TrainingState> {
-  const read = async (name: string): Promise<Uint8Array> => {
-    try {
-      return await Deno.readFile(`${dir}/${name}`);
-    } catch {
-      throw new UsageError(`Cannot read ${dir}/${name}: the checkpoint is incomplete`);
-    }
-  };
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(new TextDecoder().decode(await read("manifest.json")));
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`${dir}/manifest.json is not valid JSON`);
-  }
-  if (manifest.format !== STATE_FORMAT && manifest.format !== 1) {
-    throw new UsageError(
-      `${dir}/manifest.json: format ${manifest.format}, this version reads 1 and ${STATE_FORMAT}`,
-    );
-  }
-  const files: Record<string, Uint8Array> = {};
-  for (const name of ["state.json", "arrays.bin"]) {
-    const expected = manifest.files?.[name];
-    if (!expected) throw new UsageError(`${dir}/manifest.json does not list ${name}`);
-    const bytes = await read(name);
-    if (bytes.length !== expected.size) {
-      throw new UsageError(
-        `${dir}/${name} holds ${bytes.length} bytes, the manifest says ${expected.size}`,
-      );
-    }
-    if (await sha256(bytes) !== expected.sha256) {
-      throw new UsageError(`${dir}/${name} does not match its checksum in manifest.json`);
-    }
-    files[name] = bytes;
-  }
+  const manifest = await readManifest(dir);
+  const files = await readCheckedFiles(dir, manifest);
   // The checksums matched, so the JSON is what saveState wrote.
   const json = JSON.parse(new TextDecoder().decode(files["state.json"]));
   const binary = files["arrays.bin"];
@@ -330,15 +298,7 @@ export async function loadState(dir: string): Promise<TrainingState> {
     if (!array) throw new UsageError(`${dir}/state.json: array "${name}" is missing`);
     return array as T;
   };
-  const nets: Record<string, Float32Array> = {};
-  for (const name of arrays.keys()) if (name.startsWith("net/")) nets[name.slice(4)] = get(name);
-  const optimizers: Record<string, AdamState> = {};
-  for (
-    const [name, { step }] of Object.entries(json.optimizers as Record<string, { step: number }>)
-  ) {
-    optimizers[name] = { step, m: get(`adam/${name}/m`), v: get(`adam/${name}/v`) };
-  }
-  const learner = { nets, optimizers, counters: json.counters };
+  const learner = learnerFrom(json, [...arrays.keys()], get);
   if (manifest.format === 1) return fromFormat1(json, learner, get);
   const agents: number = json.buffer.agents;
   const perAgent = (name: string) =>
@@ -359,6 +319,71 @@ export async function loadState(dir: string): Promise<TrainingState> {
       truncations: get("buffer/truncations"),
     },
   };
+}
+
+async function readStateFile(dir: string, name: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(`${dir}/${name}`);
+  } catch {
+    throw new UsageError(`Cannot read ${dir}/${name}: the checkpoint is incomplete`);
+  }
+}
+
+/** `manifest.json`, parsed, of a format this version reads. */
+async function readManifest(dir: string): Promise<Manifest> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(await readStateFile(dir, "manifest.json")));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${dir}/manifest.json is not valid JSON`);
+  }
+  if (manifest.format !== STATE_FORMAT && manifest.format !== 1) {
+    throw new UsageError(
+      `${dir}/manifest.json: format ${manifest.format}, this version reads 1 and ${STATE_FORMAT}`,
+    );
+  }
+  return manifest;
+}
+
+/** `state.json` and `arrays.bin`, each checked against its size and checksum in the manifest. */
+async function readCheckedFiles(
+  dir: string,
+  manifest: Manifest,
+): Promise<Record<string, Uint8Array>> {
+  const files: Record<string, Uint8Array> = {};
+  for (const name of ["state.json", "arrays.bin"]) {
+    const expected = manifest.files?.[name];
+    if (!expected) throw new UsageError(`${dir}/manifest.json does not list ${name}`);
+    const bytes = await readStateFile(dir, name);
+    if (bytes.length !== expected.size) {
+      throw new UsageError(
+        `${dir}/${name} holds ${bytes.length} bytes, the manifest says ${expected.size}`,
+      );
+    }
+    if (await sha256(bytes) !== expected.sha256) {
+      throw new UsageError(`${dir}/${name} does not match its checksum in manifest.json`);
+    }
+    files[name] = bytes;
+  }
+  return files;
+}
+
+/** The learner's networks (`net/…` arrays), optimizers' moments and counters. */
+function learnerFrom(
+  // deno-lint-ignore no-explicit-any -- the JSON was checked against its checksum
+  json: any,
+  names: readonly string[],
+  get: <T extends Typed>(name: string) => T,
+): LearnerState {
+  const nets: Record<string, Float32Array> = {};
+  for (const name of names) if (name.startsWith("net/")) nets[name.slice(4)] = get(name);
+  const optimizers: Record<string, AdamState> = {};
+  const steps = json.optimizers as Record<string, { step: number }>;
+  for (const [name, { step }] of Object.entries(steps)) {
+    optimizers[name] = { step, m: get(`adam/${name}/m`), v: get(`adam/${name}/v`) };
+  }
+  return { nets, optimizers, counters: json.counters };
 }
 
 type StateCounters = Pick<

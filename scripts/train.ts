@@ -8,6 +8,7 @@ import { configArgs, parseTrainArgs, resolveConfig, trainHelp } from "../lib/con
 import { runMain, UsageError } from "../lib/errors.ts";
 import { resolveExperimentDir, runSeeds } from "../lib/sweep.ts";
 import { Interrupted, resolveRunDir, train } from "../lib/trainer.ts";
+import { listenForStop, signalExitCode } from "../lib/train/stop_signals.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
 
 /** `--seeds`: one run per seed in separate processes, then a table of their results. */
@@ -51,6 +52,25 @@ async function trainSeeds(flags: ReturnType<typeof parseTrainArgs>): Promise<voi
   log(`Results in ${dir}/`);
 }
 
+/** The run's size and speed, and its sampled and greedy test results. */
+function printResults(summary: TrainSummary, log: (line: string) => void): void {
+  const { sample, greedy } = summary.test;
+  log(
+    `Trained ${summary.episodes} episodes, ${summary.totalSteps} steps in ${
+      summary.wallSeconds.toFixed(1)
+    } s (${summary.stepsPerSecond.toFixed(0)} steps/s)`,
+  );
+  sample.episodes.forEach((e, i) =>
+    log(`Test Episode ${i + 1}: Reward = ${e.reward.toFixed(2)}, Length = ${e.length}`)
+  );
+  log(`--- Testing Complete. Average Reward: ${sample.averageReward.toFixed(2)} ---`);
+  log(
+    `Greedy test: average reward ${
+      greedy.averageReward.toFixed(2)
+    }, success rate ${greedy.successRate}`,
+  );
+}
+
 /** Parses flags, trains, prints the test results. */
 export async function main(args: string[] = Deno.args): Promise<void> {
   const flags = parseTrainArgs(args);
@@ -72,17 +92,10 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     : undefined;
   log(`Config: ${JSON.stringify(flags.config)}`);
   log(`Writing ${outDir}/`);
-  // SIGINT / SIGTERM: finish the episode, save the state, exit 130 / 143. A second one exits at once.
-  let stop: string | undefined;
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const onSignal = (signal: typeof signals[number]) => () => {
-    if (stop) Deno.exit(signal === "SIGINT" ? 130 : 143);
-    stop = signal;
+  const stop = listenForStop((signal) => {
     if (terminal) Deno.stderr.writeSync(encoder.encode("\r\x1b[K"));
     console.error(`${signal}: saving the state after this step…`);
-  };
-  const listeners = signals.map((signal) => [signal, onSignal(signal)] as const);
-  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  });
   let summary;
   try {
     summary = await train(flags.config, {
@@ -90,7 +103,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
       log,
       status,
       resume: flags.resume !== undefined,
-      shouldStop: () => stop,
+      shouldStop: stop.received,
       threads: flags.threads,
     });
   } catch (error) {
@@ -102,28 +115,14 @@ export async function main(args: string[] = Deno.args): Promise<void> {
         `Stopped by ${error.signal} ${where}; state saved in ${outDir}/checkpoint/state.`,
       );
       console.error(`Resume with: deno task train --resume ${outDir}`);
-      Deno.exit(error.signal === "SIGINT" ? 130 : 143);
+      Deno.exit(signalExitCode(error.signal));
     }
     throw error;
   } finally {
-    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    stop.close();
   }
   if (terminal) Deno.stderr.writeSync(encoder.encode("\r\x1b[K"));
-  const { sample, greedy } = summary.test;
-  log(
-    `Trained ${summary.episodes} episodes, ${summary.totalSteps} steps in ${
-      summary.wallSeconds.toFixed(1)
-    } s (${summary.stepsPerSecond.toFixed(0)} steps/s)`,
-  );
-  sample.episodes.forEach((e, i) =>
-    log(`Test Episode ${i + 1}: Reward = ${e.reward.toFixed(2)}, Length = ${e.length}`)
-  );
-  log(`--- Testing Complete. Average Reward: ${sample.averageReward.toFixed(2)} ---`);
-  log(
-    `Greedy test: average reward ${
-      greedy.averageReward.toFixed(2)
-    }, success rate ${greedy.successRate}`,
-  );
+  printResults(summary, log);
   log(`Results in ${outDir}/`);
 }
 
