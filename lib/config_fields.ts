@@ -76,6 +76,16 @@ export const CONFIG_FIELDS = {
   tau: field("unit", 1e-3 as number, "soft-update rate of target networks"),
   actorLr: field("real+", 1e-4 as number, "actor learning rate (Adam)"),
   criticLr: field("real+", 1e-3 as number, "critic learning rate (Adam)"),
+  lrDecayUpdates: field(
+    "int0",
+    0 as number,
+    "updates over which each network's learning rate falls linearly to --lr-end-factor of itself (torch's LinearLR; 0: constant)",
+  ),
+  lrEndFactor: field(
+    "unit",
+    0.1 as number,
+    "the factor learning rates end at (--lr-decay-updates)",
+  ),
   gradClip: field("real+", 1 as number, "maximum global gradient norm per network update"),
   actorHidden: field<number[]>("layers", [128, 128], "hidden layer widths of every actor"),
   criticHidden: field<number[]>("layers", [256, 256], "hidden layer widths of every critic"),

@@ -177,3 +177,55 @@ Deno.test("clipGradNorm() then Adam.step() follow torch over five steps from the
     assert.ok(travelled > c.lr, `${c.name}: the parameters moved ${travelled}`);
   }
 });
+
+const linearLr: {
+  torch: string;
+  lr: number;
+  endFactor: number;
+  totalIters: number;
+  init: number[];
+  steps: { lr: number; grad: number[]; params: number[] }[];
+} = JSON.parse(
+  await Deno.readTextFile(new URL("./fixtures/torch/adam_linear_lr.json", import.meta.url)),
+);
+
+Deno.test("Adam with lrDecaySteps follows torch's Adam under LinearLR over ten steps", () => {
+  const { lr, endFactor, totalIters, init, steps } = linearLr;
+  assert.equal(linearLr.torch, "2.13.0+cpu");
+  assert.deepEqual([lr, endFactor, totalIters, steps.length], [1e-2, 0.25, 6, 10]);
+  const params = Float32Array.from(init);
+  const adam = new Adam(init.length, { lr, lrDecaySteps: totalIters, lrEndFactor: endFactor });
+  for (const [t, s] of steps.entries()) {
+    // torch's LinearLR multiplies the previous rate by a ratio; the closed form differs from it
+    // by a rounding or two.
+    assert.ok(Math.abs(adam.currentLr - s.lr) < 1e-15, `step ${t + 1}: lr ${adam.currentLr}`);
+    const before = params.slice();
+    adam.step(params, Float32Array.from(s.grad));
+    assertUlps(params, s.params, 4, `step ${t + 1}`, (k) => maxAbs(before[k], s.params[k]));
+  }
+  // The rate fell to a quarter after six steps and stayed there.
+  assert.deepEqual(steps.slice(6).map((s) => s.lr), new Array(4).fill(steps[6].lr));
+  assert.ok(Math.abs(steps[6].lr - lr * endFactor) < 1e-15);
+});
+
+Deno.test("Adam without lrDecaySteps keeps its rate, as before", () => {
+  const constant = new Adam(3, { lr: 0.01 }), decayed = new Adam(3, { lr: 0.01, lrDecaySteps: 2 });
+  const a = Float32Array.of(1, 2, 3), b = a.slice();
+  for (let t = 0; t < 5; t++) {
+    assert.equal(constant.currentLr, 0.01);
+    constant.step(a, Float32Array.of(1, -1, 0.5));
+    decayed.step(b, Float32Array.of(1, -1, 0.5));
+  }
+  assert.equal(decayed.currentLr, 0.0009999999999999998, "the default end factor is 0.1");
+  assert.notDeepEqual(a, b);
+});
+
+Deno.test("a restored Adam state carries on the decayed rate (resume)", () => {
+  const options = { lr: 0.01, lrDecaySteps: 10, lrEndFactor: 0.5 };
+  const original = new Adam(2, options), params = Float32Array.of(1, -1);
+  for (let t = 0; t < 4; t++) original.step(params, Float32Array.of(0.3, 0.1));
+  const restored = new Adam(2, options);
+  restored.setState(original.getState());
+  assert.equal(restored.currentLr, original.currentLr);
+  assert.equal(restored.currentLr, 0.01 * (1 - 0.5 * 0.4));
+});

@@ -20,6 +20,7 @@ Deno.test("parseTrainArgs() refuses every flag the algorithm does not use", () =
       ["--hard", "false"],
       ["--batch-per-agent", "true"],
       ["--action-noise-after-warmup", "true"],
+      ["--lr-decay-updates", "1000"],
     ]
   ) {
     assert.throws(

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ALGORITHMS } from "../lib/agent/catalogue.ts";
+import { GumbelMaddpg, gumbelOptions } from "../lib/agent/gumbel_learner.ts";
 import { initBackend } from "../lib/backend.ts";
 import type { LearnerThreads } from "../lib/config.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../lib/config_fields.ts";
@@ -13,6 +14,7 @@ import type { AlgorithmName, TrainConfig } from "../lib/config_fields.ts";
 import "../lib/env/builtin.ts";
 import { envIds, makeEnv } from "../lib/env/registry.ts";
 import { UsageError } from "../lib/errors.ts";
+import { Pcg32 } from "../lib/rng.ts";
 import { measureNames } from "../lib/train/session.ts";
 import { train } from "../lib/trainer.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
@@ -203,6 +205,33 @@ Deno.test("--action-noise-after-warmup: the noise holds through the warm-up, the
     await metrics({ ...after, warmupSteps: 5 }),
     await metrics({ warmupSteps: 5 }),
   );
+});
+
+Deno.test("--lr-decay-updates: threads 0 and 2 give byte-identical metrics.csv, unlike a constant rate", async () => {
+  const config = tiny("simple_spread_v3", "continuous", "matd3", {
+    seed: 3,
+    lrDecayUpdates: 4,
+    lrEndFactor: 0.25,
+  });
+  const metrics = async (threads: LearnerThreads) => {
+    const { dir, summary } = await trainTiny(config, threads);
+    await checkRun(config, dir, summary, `lr decay, threads ${threads}`);
+    return await Deno.readFile(`${dir}/metrics.csv`);
+  };
+  const inline = await metrics(0);
+  assert.deepEqual(await metrics(2), inline, "threads: 2 (a worker per agent)");
+  const constant = await trainTiny({ ...config, lrDecayUpdates: 0 });
+  assert.notDeepEqual(await Deno.readFile(`${constant.dir}/metrics.csv`), inline);
+  // Every optimizer carries the schedule: MATD3's critics step every round, its actors every
+  // second one, each at its own count.
+  const algorithm = new GumbelMaddpg(
+    gumbelOptions("matd3", [{ observationSize: 2, actionKind: "discrete", actionSize: 2 }], config),
+    new Pcg32(1),
+  );
+  for (const adam of [algorithm.actorOptimizers[0], algorithm.criticOptimizers2[0]]) {
+    assert.deepEqual([adam.lrDecaySteps, adam.lrEndFactor], [4, 0.25]);
+  }
+  algorithm.dispose();
 });
 
 for (const type of ACTION_TYPES) {

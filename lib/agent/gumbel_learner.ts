@@ -46,6 +46,8 @@ export const LEARNER_FIELDS = [
   "weightInit",
   "actorGradClip",
   "batchPerAgent",
+  "lrDecayUpdates",
+  "lrEndFactor",
 ] as const;
 
 /** The algorithms this learner runs. */
@@ -80,6 +82,10 @@ export interface GumbelOptions extends LearningOptions {
   weightInit?: WeightInit;
   /** Gradient-norm clip of actor updates; 0 takes `gradClip`. @default 0 */
   actorGradClip?: number;
+  /** Updates over which every learning rate decays linearly (0: constant). @default 0 */
+  lrDecayUpdates?: number;
+  /** The factor learning rates end at. @default 0.1 */
+  lrEndFactor?: number;
 }
 
 /** The shared part of one update round (see {@linkcode GumbelMaddpg.beginRound}). */
@@ -128,6 +134,8 @@ export function gumbelOptions(
     actorOutput: config.actorOutput,
     weightInit: config.weightInit,
     actorGradClip: config.actorGradClip,
+    lrDecayUpdates: config.lrDecayUpdates,
+    lrEndFactor: config.lrEndFactor,
   };
 }
 
@@ -237,7 +245,8 @@ export class GumbelMaddpg implements AlgorithmInstance {
     this.targetActors = this.actors.map((net) => net.clone());
     this.targetCritics = this.critics.map((net) => net.clone());
     this.targetCritics2 = this.critics2.map((net) => net.clone());
-    const adam = (lr: number) => (net: Mlp) => new Adam(net.size, { lr });
+    const schedule = { lrDecaySteps: options.lrDecayUpdates, lrEndFactor: options.lrEndFactor };
+    const adam = (lr: number) => (net: Mlp) => new Adam(net.size, { lr, ...schedule });
     this.actorOptimizers = this.actors.map(adam(options.actorLr ?? 1e-4));
     this.criticOptimizers = this.critics.map(adam(options.criticLr ?? 1e-3));
     this.criticOptimizers2 = this.critics2.map(adam(options.criticLr ?? 1e-3));

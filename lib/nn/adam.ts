@@ -15,6 +15,14 @@ export interface AdamOptions {
   beta2?: number;
   /** Added to the denominator. @default 1e-8 */
   epsilon?: number;
+  /**
+   * Steps over which the learning rate falls linearly to `lrEndFactor · lr`, as PyTorch's
+   * `LinearLR(optimizer, 1.0, lrEndFactor, total_iters=lrDecaySteps)` stepped after each
+   * update; 0 keeps it constant. @default 0
+   */
+  lrDecaySteps?: number;
+  /** The factor the learning rate ends at. @default 0.1 */
+  lrEndFactor?: number;
 }
 
 /** Saved state of an {@linkcode Adam} optimizer. */
@@ -41,8 +49,12 @@ export interface AdamState {
  * ```
  */
 export class Adam {
-  /** Learning rate. */
+  /** Learning rate (of the first step, when it decays). */
   readonly lr: number;
+  /** Steps over which the learning rate decays (0: never). */
+  readonly lrDecaySteps: number;
+  /** The factor the learning rate ends at. */
+  readonly lrEndFactor: number;
   /** First-moment decay. */
   readonly beta1: number;
   /** Second-moment decay. */
@@ -58,6 +70,8 @@ export class Adam {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
+    this.lrDecaySteps = options.lrDecaySteps ?? 0;
+    this.lrEndFactor = options.lrEndFactor ?? 0.1;
     this.#m = new Float32Array(size);
     this.#v = new Float32Array(size);
   }
@@ -65,6 +79,29 @@ export class Adam {
   /** Steps taken so far. */
   get stepCount(): number {
     return this.#step;
+  }
+
+  /**
+   * The learning rate of the next step: `lr · (1 + (lrEndFactor − 1) · min(steps taken,
+   * lrDecaySteps) / lrDecaySteps)`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Adam } from "./adam.ts";
+   * const adam = new Adam(1, { lr: 0.1, lrDecaySteps: 2, lrEndFactor: 0.5 });
+   * const lrs = [];
+   * for (let k = 0; k < 4; k++) {
+   *   lrs.push(adam.currentLr);
+   *   adam.step(Float32Array.of(0), Float32Array.of(1));
+   * }
+   * assert.deepEqual(lrs, [0.1, 0.07500000000000001, 0.05, 0.05]);
+   * ```
+   */
+  get currentLr(): number {
+    if (this.lrDecaySteps === 0) return this.lr;
+    const progress = Math.min(this.#step, this.lrDecaySteps) / this.lrDecaySteps;
+    return this.lr * (1 + (this.lrEndFactor - 1) * progress);
   }
 
   /** Applies one update to `params` in place, given their gradients. */
@@ -75,11 +112,12 @@ export class Adam {
         `Adam holds ${m.length} parameters, got ${params.length} and ${grads.length} gradients`,
       );
     }
+    const lr = this.currentLr;
     this.#step++;
     const { beta1, beta2, epsilon } = this;
     const biasCorrection1 = 1 - beta1 ** this.#step;
     const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** this.#step);
-    const stepSize = this.lr / biasCorrection1;
+    const stepSize = lr / biasCorrection1;
     for (let k = 0; k < params.length; k++) {
       const g = grads[k];
       m[k] = m[k] + (g - m[k]) * (1 - beta1); // torch: m.lerp_(grad, 1 - beta1)
