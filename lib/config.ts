@@ -169,13 +169,40 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
   threads: { type: "string" },
 };
 
+/**
+ * `args` with every true/false field given as a bare switch (`--hard`, followed by another flag
+ * or by nothing) written out as `--hard=true`; `--hard true|false` and `--hard=false` pass as
+ * they are.
+ *
+ * @example
+ * ```ts
+ * import { expandSwitches } from "./config.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
+ *   expandSwitches(["--hard", "--seed", "1", "--batch-per-agent"]),
+ *   ["--hard=true", "--seed", "1", "--batch-per-agent=true"],
+ * );
+ * assert.deepEqual(expandSwitches(["--hard", "false"]), ["--hard", "false"]);
+ * ```
+ */
+export function expandSwitches(args: readonly string[]): string[] {
+  const switches = new Set(
+    FIELD_NAMES.filter((name) => CONFIG_FIELDS[name].kind === "bool").map(flagOf),
+  );
+  return args.map((arg, i) => {
+    const next = args[i + 1];
+    const bare = next === undefined || next.startsWith("--");
+    return switches.has(arg) && bare ? `${arg}=true` : arg;
+  });
+}
+
 /** Parses `train`'s command line into a validated config. */
 export function parseTrainArgs(args: string[]): TrainFlags {
   const options: Record<string, FlagSpec> = { ...RUN_FLAGS };
   for (const name of FIELD_NAMES) {
     options[flagOf(name).slice(2)] = { type: "string", multiple: name === "envOptions" };
   }
-  const { values } = parseFlags(args, options);
+  const { values } = parseFlags(expandSwitches(args), options);
   const explicit: Record<string, unknown> = {};
   for (const name of FIELD_NAMES) {
     const raw = values[flagOf(name).slice(2)];

@@ -38,6 +38,25 @@ Deno.test("parseTrainArgs() refuses every flag the algorithm does not use", () =
   assert.equal(parseTrainArgs(["--algo", "matd3", "--policy-delay", "3"]).config.policyDelay, 3);
 });
 
+Deno.test("parseTrainArgs() takes a true/false field as a switch or with its value", () => {
+  const parse = (...args: string[]) => parseTrainArgs(["--algo", "maddpg", ...args]).config;
+  assert.equal(parse("--batch-per-agent").batchPerAgent, true);
+  assert.equal(parse("--batch-per-agent", "--seed", "3").batchPerAgent, true);
+  assert.equal(parse("--batch-per-agent", "--seed", "3").seed, 3);
+  assert.equal(parse("--batch-per-agent", "true").batchPerAgent, true);
+  assert.equal(parse("--batch-per-agent", "false").batchPerAgent, false);
+  assert.equal(parse("--batch-per-agent=false").batchPerAgent, false);
+  assert.equal(parse("--hard", "--action-noise-after-warmup").hard, true);
+  assert.equal(parse("--hard", "--action-noise-after-warmup").actionNoiseAfterWarmup, true);
+  assert.equal(parse().batchPerAgent, false);
+  assert.throws(
+    () => parse("--batch-per-agent", "yes"),
+    (error: Error) =>
+      error instanceof UsageError &&
+      error.message === '--batch-per-agent must be true or false, got "yes"',
+  );
+});
+
 Deno.test("the declarations say which fields each algorithm uses", () => {
   assert.deepEqual(algorithmsUsing("policyDelay"), ["matd3"]);
   assert.deepEqual(algorithmsUsing("temperature"), ["maddpg", "matd3", "iddpg"]);
