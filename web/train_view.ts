@@ -29,7 +29,10 @@ export interface TrainPreset {
 export const TRAIN_PRESETS: Record<string, TrainPreset> = {
   "grid-maddpg": {
     label: "MADDPG, grid world (configs/maddpg.json, 200 episodes)",
-    config: { ...DEFAULT_TRAIN_CONFIG, ...(maddpgJson as Partial<TrainConfig>) },
+    config: {
+      ...DEFAULT_TRAIN_CONFIG,
+      ...(maddpgJson as Partial<TrainConfig>),
+    },
   },
   "spread-small": {
     label: "MADDPG, simple_spread_v3 (60 episodes, small networks)",
@@ -94,76 +97,104 @@ function byId<T extends HTMLElement>(id: string): T | null {
  * section appended to it).
  */
 export function mountTrainView(container: HTMLElement): HTMLElement {
-  let view = container;
-  if (container.id !== "view-train") {
-    view = byId("view-train") ?? el("section", { id: "view-train" });
-    if (!view.parentElement) container.append(view);
-  }
-  view.replaceChildren();
-  const select = el("select", { id: "train-preset" });
-  for (const [name, preset] of Object.entries(TRAIN_PRESETS)) {
-    select.append(el("option", { value: name, textContent: preset.label }));
-  }
-  const episodes = el("input", {
-    id: "train-episodes",
-    type: "number",
-    min: "1",
-    step: "1",
-    placeholder: String(TRAIN_PRESETS["grid-maddpg"].config.episodes),
-    title: "episodes (empty: the preset's)",
-  });
-  episodes.style.width = "6em";
-  const seed = el("input", {
-    id: "train-seed",
-    type: "number",
-    min: "0",
-    step: "1",
-    placeholder: String(TRAIN_PRESETS["grid-maddpg"].config.seed),
-    title: "seed (empty: the preset's)",
-  });
-  seed.style.width = "6em";
-  const updatePlaceholders = () => {
-    const config = TRAIN_PRESETS[select.value].config;
-    episodes.placeholder = String(config.episodes);
-    seed.placeholder = String(config.seed);
-  };
-  select.addEventListener("change", updatePlaceholders);
-  const start = el("button", { id: "train-start", type: "button", textContent: "Train" });
-  const download = el("a", { id: "train-download", hidden: true, textContent: "run.zip" });
-  download.download = "run.zip";
-  start.addEventListener("click", () => {
-    const parse = (input: HTMLInputElement) =>
-      input.value.trim() === "" ? undefined : Number(input.value);
-    train({ preset: select.value, episodes: parse(episodes), seed: parse(seed) }).catch(() => {
-      // Shown in #train-status and #error by train().
-    });
-  });
-  view.append(
-    el("div", { className: "view-head" }, el("h2", { textContent: "Train in the browser" })),
+  const view = trainSection(container);
+  const controls = trainControls();
+  view.replaceChildren(
+    el(
+      "div",
+      { className: "view-head" },
+      el("h2", { textContent: "Train in the browser" }),
+    ),
     el(
       "p",
       { className: "muted" },
       "Trains in a Web Worker with the project's library (tfjs, wasm backend); the zipped run " +
         "directory is accepted by deno task evaluate --run <unzipped dir>.",
     ),
-    el(
-      "div",
-      { className: "controls" },
-      el("label", {}, "preset ", select),
-      " ",
-      el("label", {}, "episodes ", episodes),
-      " ",
-      el("label", {}, "seed ", seed),
-      " ",
-      start,
-    ),
+    controls.row,
     el("p", { id: "train-status", textContent: "idle", ariaLive: "polite" }),
     el("div", { id: "train-chart" }),
-    el("p", {}, download),
+    el("p", {}, controls.download),
   );
   drawChart(byIdIn(view, "train-chart"), []);
-  if (lastUrl) showDownload(download, lastUrl, lastZip!.byteLength);
+  if (lastUrl) showDownload(controls.download, lastUrl, lastZip!.byteLength);
   return view;
+}
+
+/** `container` when it is `#view-train`, else the page's `#view-train` (made if missing). */
+function trainSection(container: HTMLElement): HTMLElement {
+  if (container.id === "view-train") return container;
+  const view = byId("view-train") ?? el("section", { id: "view-train" });
+  if (!view.parentElement) container.append(view);
+  return view;
+}
+
+/** A number input for a whole number of at least `min`, empty meaning the preset's value. */
+function wholeNumberInput(
+  id: string,
+  what: string,
+  min: number,
+): HTMLInputElement {
+  const input = el("input", {
+    id,
+    type: "number",
+    min: String(min),
+    step: "1",
+    title: `${what} (empty: the preset's)`,
+  });
+  input.style.width = "6em";
+  return input;
+}
+
+/** The preset, episodes and seed controls, the Train button, and the (hidden) download link. */
+function trainControls(): { row: HTMLElement; download: HTMLAnchorElement } {
+  const select = el("select", { id: "train-preset" });
+  for (const [name, preset] of Object.entries(TRAIN_PRESETS)) {
+    select.append(el("option", { value: name, textContent: preset.label }));
+  }
+  const episodes = wholeNumberInput("train-episodes", "episodes", 1);
+  const seed = wholeNumberInput("train-seed", "seed", 0);
+  const showPresetValues = () => {
+    const config = TRAIN_PRESETS[select.value].config;
+    episodes.placeholder = String(config.episodes);
+    seed.placeholder = String(config.seed);
+  };
+  showPresetValues();
+  select.addEventListener("change", showPresetValues);
+  const start = el("button", {
+    id: "train-start",
+    type: "button",
+    textContent: "Train",
+  });
+  const download = el("a", {
+    id: "train-download",
+    hidden: true,
+    textContent: "run.zip",
+  });
+  download.download = "run.zip";
+  start.addEventListener("click", () => {
+    const parse = (input: HTMLInputElement) =>
+      input.value.trim() === "" ? undefined : Number(input.value);
+    train({
+      preset: select.value,
+      episodes: parse(episodes),
+      seed: parse(seed),
+    }).catch(() => {
+      // Shown in #train-status and #error by train().
+    });
+  });
+  const row = el(
+    "div",
+    { className: "controls" },
+    el("label", {}, "preset ", select),
+    " ",
+    el("label", {}, "episodes ", episodes),
+    " ",
+    el("label", {}, "seed ", seed),
+    " ",
+    start,
+  );
+  return { row, download };
 }
 
 function byIdIn<T extends HTMLElement>(root: HTMLElement, id: string): T {
@@ -180,23 +211,96 @@ function movingAverage(values: readonly number[], window: number): number[] {
   });
 }
 
+/** The plot area inside the chart's margins. */
+const PLOT = {
+  left: MARGIN + 14,
+  right: CHART_WIDTH - 10,
+  top: 10,
+  bottom: CHART_HEIGHT - MARGIN,
+};
+
+/** Appends an SVG element with `attrs` (and `text`) to the chart. */
+type AddSvg = (
+  tag: string,
+  attrs: Record<string, string | number>,
+  text?: string,
+) => Element;
+
+/** Where episode `i` of `n` and a reward between `lo` and `hi` are drawn. */
+interface ChartScale {
+  lo: number;
+  hi: number;
+  x(i: number): number;
+  y(reward: number): number;
+}
+
 /** Draws the reward per episode (and its 10-episode moving average) into `chart`. */
-function drawChart(chart: HTMLElement | null, history: readonly EpisodeMetrics[]): void {
+function drawChart(
+  chart: HTMLElement | null,
+  history: readonly EpisodeMetrics[],
+): void {
   if (!chart) return;
   const svg = document.createElementNS(SVG_NS, "svg");
-  svg.setAttribute("viewBox", `0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`);
-  svg.setAttribute("width", String(CHART_WIDTH));
-  svg.setAttribute("height", String(CHART_HEIGHT));
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", "reward per episode");
-  const add = (tag: string, attrs: Record<string, string | number>, text?: string) => {
+  const svgAttrs = {
+    viewBox: `0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`,
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    role: "img",
+    "aria-label": "reward per episode",
+  };
+  for (const [k, v] of Object.entries(svgAttrs)) svg.setAttribute(k, String(v));
+  const add: AddSvg = (tag, attrs, text) => {
     const node = document.createElementNS(SVG_NS, tag);
     for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
     if (text !== undefined) node.textContent = text;
     svg.append(node);
     return node;
   };
-  const left = MARGIN + 14, right = CHART_WIDTH - 10, top = 10, bottom = CHART_HEIGHT - MARGIN;
+  const rewards = history.map((m) => m.reward);
+  const scale = chartScale(rewards);
+  drawAxes(add, scale, rewards.length);
+  if (rewards.length > 0) {
+    const points = (values: readonly number[]) =>
+      values.map((v, i) => `${scale.x(i).toFixed(1)},${scale.y(v).toFixed(1)}`)
+        .join(" ");
+    const line = { fill: "none" };
+    add("polyline", {
+      ...line,
+      class: "reward",
+      points: points(rewards),
+      stroke: "#bbb",
+      "stroke-width": 1,
+    });
+    add("polyline", {
+      ...line,
+      class: "reward-mean",
+      points: points(movingAverage(rewards, 10)),
+      stroke: "#1f77b4",
+      "stroke-width": 2,
+    });
+  }
+  chart.replaceChildren(svg);
+}
+
+/** The scale that fits `rewards` and zero. */
+function chartScale(rewards: readonly number[]): ChartScale {
+  const n = Math.max(rewards.length, 2);
+  const lo = Math.min(...rewards, 0);
+  let hi = Math.max(...rewards, 0);
+  if (hi - lo < 1e-9) hi = lo + 1;
+  const { left, right, top, bottom } = PLOT;
+  return {
+    lo,
+    hi,
+    x: (i) => left + (i / (n - 1)) * (right - left),
+    y: (r) => bottom - ((r - lo) / (hi - lo)) * (bottom - top),
+  };
+}
+
+/** The frame, the zero line, and the labels of both axes. */
+function drawAxes(add: AddSvg, scale: ChartScale, episodes: number): void {
+  const { left, right, top, bottom } = PLOT;
+  const small = { "font-size": 11 };
   add("rect", {
     x: left,
     y: top,
@@ -205,53 +309,50 @@ function drawChart(chart: HTMLElement | null, history: readonly EpisodeMetrics[]
     fill: "none",
     stroke: "#ccc",
   });
-  const rewards = history.map((m) => m.reward);
-  const n = Math.max(rewards.length, 2);
-  const lo = Math.min(...rewards, 0);
-  let hi = Math.max(...rewards, 0);
-  if (hi - lo < 1e-9) hi = lo + 1;
-  const x = (i: number) => left + (i / (n - 1)) * (right - left);
-  const y = (r: number) => bottom - ((r - lo) / (hi - lo)) * (bottom - top);
-  const points = (values: readonly number[]) =>
-    values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-  add("line", { x1: left, x2: right, y1: y(0), y2: y(0), stroke: "#eee" });
-  add("text", { x: left - 4, y: top + 10, "text-anchor": "end", "font-size": 11 }, fmt(hi));
-  add("text", { x: left - 4, y: bottom, "text-anchor": "end", "font-size": 11 }, fmt(lo));
-  add("text", { x: left, y: bottom + 14, "font-size": 11 }, "1");
+  add("line", {
+    x1: left,
+    x2: right,
+    y1: scale.y(0),
+    y2: scale.y(0),
+    stroke: "#eee",
+  });
   add(
     "text",
-    { x: right, y: bottom + 14, "text-anchor": "end", "font-size": 11 },
-    String(Math.max(rewards.length, 1)),
+    { ...small, x: left - 4, y: top + 10, "text-anchor": "end" },
+    fmt(scale.hi),
   );
   add(
     "text",
-    { x: (left + right) / 2, y: bottom + 28, "text-anchor": "middle", "font-size": 12 },
+    { ...small, x: left - 4, y: bottom, "text-anchor": "end" },
+    fmt(scale.lo),
+  );
+  add("text", { ...small, x: left, y: bottom + 14 }, "1");
+  add(
+    "text",
+    { ...small, x: right, y: bottom + 14, "text-anchor": "end" },
+    String(Math.max(episodes, 1)),
+  );
+  add(
+    "text",
+    {
+      x: (left + right) / 2,
+      y: bottom + 28,
+      "text-anchor": "middle",
+      "font-size": 12,
+    },
     "episode (reward: grey; 10-episode mean: blue)",
   );
-  if (rewards.length > 0) {
-    add("polyline", {
-      class: "reward",
-      points: points(rewards),
-      fill: "none",
-      stroke: "#bbb",
-      "stroke-width": 1,
-    });
-    add("polyline", {
-      class: "reward-mean",
-      points: points(movingAverage(rewards, 10)),
-      fill: "none",
-      stroke: "#1f77b4",
-      "stroke-width": 2,
-    });
-  }
-  chart.replaceChildren(svg);
 }
 
 function fmt(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(1);
 }
 
-function showDownload(link: HTMLAnchorElement | null, url: string, bytes: number): void {
+function showDownload(
+  link: HTMLAnchorElement | null,
+  url: string,
+  bytes: number,
+): void {
   if (!link) return;
   link.href = url;
   link.download = "run.zip";
@@ -316,7 +417,9 @@ function prepareUi(preset: string, config: TrainConfig): TrainUi {
   };
   if (ui.start) ui.start.disabled = true;
   if (ui.link) ui.link.hidden = true;
-  ui.setStatus(`starting: ${config.episodes} episodes of ${config.algo} on ${config.env}`);
+  ui.setStatus(
+    `starting: ${config.episodes} episodes of ${config.algo} on ${config.env}`,
+  );
   drawChart(ui.chart, []);
   return ui;
 }
@@ -331,16 +434,28 @@ export function train(options: TrainViewOptions): Promise<TrainViewResult> {
     showError(config);
     return Promise.reject(new Error(config));
   }
-  if (running) return Promise.reject(new Error("a training run is already in progress"));
+  if (running) {
+    return Promise.reject(new Error("a training run is already in progress"));
+  }
   running = true;
   return runWorker(config, prepareUi(options.preset, config));
 }
 
+/** What a run has shown so far. */
+interface RunProgress {
+  history: EpisodeMetrics[];
+  firstGreedySuccess: number | null;
+  /** `performance.now()` of the last redraw of the chart. */
+  lastDraw: number;
+}
+
 /** Runs the worker and follows its messages until it is done or fails. */
 function runWorker(config: TrainConfig, ui: TrainUi): Promise<TrainViewResult> {
-  const history: EpisodeMetrics[] = [];
-  let firstGreedySuccess: number | null = null;
-  let lastDraw = 0;
+  const progress: RunProgress = {
+    history: [],
+    firstGreedySuccess: null,
+    lastDraw: 0,
+  };
   const worker = new Worker("./train_worker.js", { type: "module" });
   return new Promise<TrainViewResult>((resolve, reject) => {
     const finish = () => {
@@ -353,59 +468,85 @@ function runWorker(config: TrainConfig, ui: TrainUi): Promise<TrainViewResult> {
       showError(message);
       reject(new Error(message));
     };
-    const onEpisode = (m: EpisodeMetrics) => {
-      history.push(m);
-      if (m.greedySuccess && firstGreedySuccess === null) firstGreedySuccess = m.episode;
-      const greedy = firstGreedySuccess === null
-        ? ""
-        : ` (greedy success at episode ${firstGreedySuccess})`;
-      ui.setStatus(
-        `episode ${m.episode}/${config.episodes}, reward ${m.reward.toFixed(2)}${greedy}`,
-      );
-      const now = performance.now();
-      if (now - lastDraw > 100 || m.episode === config.episodes) {
-        drawChart(ui.chart, history);
-        lastDraw = now;
-      }
-    };
-    const onDone = (files: Uint8Array, summary: BrowserSummary) => {
-      const first = summary.firstGreedySuccess ?? firstGreedySuccess;
-      lastZip = files;
-      if (lastUrl) URL.revokeObjectURL(lastUrl);
-      lastUrl = URL.createObjectURL(
-        new Blob([files as Uint8Array<ArrayBuffer>], { type: "application/zip" }),
-      );
-      showDownload(ui.link, lastUrl, files.byteLength);
-      drawChart(ui.chart, history);
-      const seconds = summary.wallSeconds.toFixed(1);
-      ui.setStatus(
-        first === null
-          ? `no greedy success in ${summary.episodes} episodes (${seconds} s): done`
-          : `greedy success at episode ${first} of ${summary.episodes} (${seconds} s): done`,
-      );
-      finish();
-      resolve({
-        episodes: summary.episodes,
-        greedySuccess: first !== null,
-        firstGreedySuccess: first,
-      });
-    };
     worker.addEventListener("error", (event) => {
       event.preventDefault();
-      fail(`training worker: ${event.message || "failed to load ./train_worker.js"}`);
+      fail(
+        `training worker: ${event.message || "failed to load ./train_worker.js"}`,
+      );
     });
-    worker.addEventListener("messageerror", () => fail("training worker: unreadable message"));
+    worker.addEventListener(
+      "messageerror",
+      () => fail("training worker: unreadable message"),
+    );
     worker.addEventListener("message", (event: MessageEvent<WorkerMessage>) => {
       const message = event.data;
       if (message.type === "ready") {
-        ui.setStatus(`training on tfjs ${message.runtime.backend} (${config.episodes} episodes)`);
-      } else if (message.type === "episode") onEpisode(message.metrics);
-      else if (message.type === "done") onDone(message.files, message.summary);
-      else if (message.type === "error") fail(message.message);
+        ui.setStatus(
+          `training on tfjs ${message.runtime.backend} (${config.episodes} episodes)`,
+        );
+      } else if (message.type === "episode") {
+        showEpisode(message.metrics, progress, config, ui);
+      } else if (message.type === "error") fail(message.message);
+      else if (message.type === "done") {
+        const result = showDone(message.files, message.summary, progress, ui);
+        finish();
+        resolve(result);
+      }
     });
     const startMessage: StartMessage = { type: "start", config };
     worker.postMessage(startMessage);
   });
+}
+
+/** Records episode `m`, shows it in the status and redraws the chart (at most every 100 ms). */
+function showEpisode(
+  m: EpisodeMetrics,
+  progress: RunProgress,
+  config: TrainConfig,
+  ui: TrainUi,
+): void {
+  progress.history.push(m);
+  if (m.greedySuccess && progress.firstGreedySuccess === null) {
+    progress.firstGreedySuccess = m.episode;
+  }
+  const first = progress.firstGreedySuccess;
+  const greedy = first === null ? "" : ` (greedy success at episode ${first})`;
+  ui.setStatus(
+    `episode ${m.episode}/${config.episodes}, reward ${m.reward.toFixed(2)}${greedy}`,
+  );
+  const now = performance.now();
+  if (now - progress.lastDraw > 100 || m.episode === config.episodes) {
+    drawChart(ui.chart, progress.history);
+    progress.lastDraw = now;
+  }
+}
+
+/** Keeps the run's zip, offers it for download, shows the final chart and status. */
+function showDone(
+  files: Uint8Array,
+  summary: BrowserSummary,
+  progress: RunProgress,
+  ui: TrainUi,
+): TrainViewResult {
+  const first = summary.firstGreedySuccess ?? progress.firstGreedySuccess;
+  lastZip = files;
+  if (lastUrl) URL.revokeObjectURL(lastUrl);
+  lastUrl = URL.createObjectURL(
+    new Blob([files as Uint8Array<ArrayBuffer>], { type: "application/zip" }),
+  );
+  showDownload(ui.link, lastUrl, files.byteLength);
+  drawChart(ui.chart, progress.history);
+  const seconds = summary.wallSeconds.toFixed(1);
+  ui.setStatus(
+    first === null
+      ? `no greedy success in ${summary.episodes} episodes (${seconds} s): done`
+      : `greedy success at episode ${first} of ${summary.episodes} (${seconds} s): done`,
+  );
+  return {
+    episodes: summary.episodes,
+    greedySuccess: first !== null,
+    firstGreedySuccess: first,
+  };
 }
 
 /** The zip of the last trained run directory, base64-encoded (undefined before any). */

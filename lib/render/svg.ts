@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Rgb, Scene, Shape } from "../env/scene.ts";
+import type { CircleShape, RectShape, Rgb, Scene, Shape } from "../env/scene.ts";
 
 /** MPE2 draws `colour * 200` (of 255): the default {@linkcode SvgOptions.shade}. */
 export const MPE_SHADE = 200 / 255;
@@ -69,17 +69,25 @@ function rgb(color: Rgb, scale: number): string {
   return `rgb(${channel(color[0], scale)},${channel(color[1], scale)},${channel(color[2], scale)})`;
 }
 
-function checkFinite(shape: Shape, index: number, values: Record<string, number>): void {
+function checkFinite(
+  shape: Shape,
+  index: number,
+  values: Record<string, number>,
+): void {
   for (const [name, value] of Object.entries(values)) {
     if (!Number.isFinite(value)) {
-      throw new RangeError(`scene shape ${index} (${shape.kind}): ${name} is ${value}`);
+      throw new RangeError(
+        `scene shape ${index} (${shape.kind}): ${name} is ${value}`,
+      );
     }
   }
 }
 
 function positiveSize(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${name} must be a positive number of pixels, got ${value}`);
+    throw new RangeError(
+      `${name} must be a positive number of pixels, got ${value}`,
+    );
   }
   return value;
 }
@@ -89,7 +97,9 @@ function paint(shape: Shape, shade: number): string {
   let attrs = ` fill="${rgb(shape.color, shade)}"`;
   const opacity = shape.opacity ?? 1;
   if (opacity < 1) attrs += ` fill-opacity="${num(Math.max(0, opacity))}"`;
-  if (shape.stroke !== undefined) attrs += ` stroke="${rgb(shape.stroke, 1)}" stroke-width="1"`;
+  if (shape.stroke !== undefined) {
+    attrs += ` stroke="${rgb(shape.stroke, 1)}" stroke-width="1"`;
+  }
   return attrs;
 }
 
@@ -126,18 +136,7 @@ export function sceneToSvg(scene: Scene, options: SvgOptions = {}): string {
   const height = positiveSize("height", options.height ?? DEFAULT_SIZE);
   const shade = options.shade ?? MPE_SHADE;
   const fontSize = positiveSize("fontSize", options.fontSize ?? 13);
-  const [xMin, yMin, xMax, yMax] = scene.view;
-  if (![xMin, yMin, xMax, yMax].every(Number.isFinite) || !(xMax > xMin) || !(yMax > yMin)) {
-    throw new RangeError(
-      `scene view must be [xMin, yMin, xMax, yMax] with max > min, got [${scene.view.join(", ")}]`,
-    );
-  }
-  const scale = Math.min(width / (xMax - xMin), height / (yMax - yMin));
-  const offsetX = (width - (xMax - xMin) * scale) / 2;
-  const offsetY = (height - (yMax - yMin) * scale) / 2;
-  const px = (x: number) => offsetX + (x - xMin) * scale;
-  const py = (y: number) => offsetY + (yMax - y) * scale;
-
+  const place = worldToPixels(scene.view, width, height);
   const lines: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${num(width)}" height="${
       num(height)
@@ -145,38 +144,11 @@ export function sceneToSvg(scene: Scene, options: SvgOptions = {}): string {
     `<rect x="0" y="0" width="${num(width)}" height="${num(height)}" fill="white"/>`,
   ];
   scene.shapes.forEach((shape, index) => {
-    if (shape.kind === "circle") {
-      checkFinite(shape, index, { x: shape.x, y: shape.y, radius: shape.radius });
-      const cx = px(shape.x);
-      const cy = py(shape.y);
-      const r = Math.max(0, shape.radius * scale);
-      lines.push(
-        `<circle cx="${num(cx)}" cy="${num(cy)}" r="${num(r)}"${paint(shape, shade)}/>`,
-      );
-      if (shape.label !== undefined && shape.label !== "") {
-        // Black on light fills, white on dark ones (relative luminance of the drawn fill).
-        const [red, green, blue] = shape.color.map((c) => Math.min(1, Math.max(0, c)) * shade);
-        const light = 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.45;
-        const size = Math.min(16, Math.max(8, r));
-        lines.push(
-          `<text x="${num(cx)}" y="${num(cy)}" dy="0.35em" text-anchor="middle" font-size="${
-            num(size)
-          }" fill="${light ? "black" : "white"}">${escapeXml(shape.label)}</text>`,
-        );
-      }
-    } else {
-      checkFinite(shape, index, {
-        x: shape.x,
-        y: shape.y,
-        width: shape.width,
-        height: shape.height,
-      });
-      lines.push(
-        `<rect x="${num(px(shape.x))}" y="${num(py(shape.y + shape.height))}" width="${
-          num(Math.max(0, shape.width * scale))
-        }" height="${num(Math.max(0, shape.height * scale))}"${paint(shape, shade)}/>`,
-      );
-    }
+    lines.push(
+      ...(shape.kind === "circle"
+        ? circleSvg(shape, index, place, shade)
+        : rectSvg(shape, index, place, shade)),
+    );
   });
   const text = options.title === undefined ? [] : [options.title];
   text.push(...scene.messages);
@@ -193,4 +165,81 @@ export function sceneToSvg(scene: Scene, options: SvgOptions = {}): string {
   });
   lines.push("</svg>");
   return lines.join("\n") + "\n";
+}
+
+/** Where world points land in the picture, and how many pixels a world unit spans. */
+interface Placement {
+  px(x: number): number;
+  py(y: number): number;
+  scale: number;
+}
+
+/** The placement that fits `view` in `width` × `height` pixels, centred, y flipped. */
+function worldToPixels(
+  view: Scene["view"],
+  width: number,
+  height: number,
+): Placement {
+  const [xMin, yMin, xMax, yMax] = view;
+  if (
+    ![xMin, yMin, xMax, yMax].every(Number.isFinite) || !(xMax > xMin) ||
+    !(yMax > yMin)
+  ) {
+    throw new RangeError(
+      `scene view must be [xMin, yMin, xMax, yMax] with max > min, got [${view.join(", ")}]`,
+    );
+  }
+  const scale = Math.min(width / (xMax - xMin), height / (yMax - yMin));
+  const offsetX = (width - (xMax - xMin) * scale) / 2;
+  const offsetY = (height - (yMax - yMin) * scale) / 2;
+  return {
+    px: (x) => offsetX + (x - xMin) * scale,
+    py: (y) => offsetY + (yMax - y) * scale,
+    scale,
+  };
+}
+
+/** A circle, and its label centred on it. */
+function circleSvg(
+  shape: CircleShape,
+  index: number,
+  place: Placement,
+  shade: number,
+): string[] {
+  checkFinite(shape, index, { x: shape.x, y: shape.y, radius: shape.radius });
+  const cx = place.px(shape.x);
+  const cy = place.py(shape.y);
+  const r = Math.max(0, shape.radius * place.scale);
+  const circle = `<circle cx="${num(cx)}" cy="${num(cy)}" r="${num(r)}"${paint(shape, shade)}/>`;
+  if (shape.label === undefined || shape.label === "") return [circle];
+  // Black on light fills, white on dark ones (relative luminance of the drawn fill).
+  const [red, green, blue] = shape.color.map((c) => Math.min(1, Math.max(0, c)) * shade);
+  const light = 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.45;
+  const size = Math.min(16, Math.max(8, r));
+  return [
+    circle,
+    `<text x="${num(cx)}" y="${num(cy)}" dy="0.35em" text-anchor="middle" font-size="${
+      num(size)
+    }" fill="${light ? "black" : "white"}">${escapeXml(shape.label)}</text>`,
+  ];
+}
+
+/** A rectangle; `(x, y)` is its bottom-left corner in the world. */
+function rectSvg(
+  shape: RectShape,
+  index: number,
+  place: Placement,
+  shade: number,
+): string[] {
+  checkFinite(shape, index, {
+    x: shape.x,
+    y: shape.y,
+    width: shape.width,
+    height: shape.height,
+  });
+  return [
+    `<rect x="${num(place.px(shape.x))}" y="${num(place.py(shape.y + shape.height))}" width="${
+      num(Math.max(0, shape.width * place.scale))
+    }" height="${num(Math.max(0, shape.height * place.scale))}"${paint(shape, shade)}/>`,
+  ];
 }
