@@ -369,44 +369,16 @@ export class MpeEnv<W extends World = World> implements ParallelEnv {
     if (!Number.isSafeInteger(s.steps) || s.steps < 0 || s.steps > this.maxSteps) {
       fail(`steps must be an integer in 0..${this.maxSteps}, got ${s.steps}`);
     }
-    const world = this.world, entities = world.entities;
-    if (!Array.isArray(s.entities) || s.entities.length !== entities.length) {
-      fail(`expected ${entities.length} entities, got ${s.entities?.length}`);
-    }
-    const numbers = (v: unknown, n: number, where: string): number[] => {
-      if (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === "number")) {
-        fail(`${where} must be ${n} numbers, got ${JSON.stringify(v)}`);
-      }
-      return v as number[];
-    };
-    const index = (v: unknown, where: string): Agent["goalA"] => {
-      if (v === undefined) return null;
-      if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) >= entities.length) {
-        fail(`${where} must be an entity index, got ${JSON.stringify(v)}`);
-      }
-      return entities[v as number];
-    };
-    const parsed = s.entities.map((es, i) => {
-      const name = entities[i].name;
-      const agent = i < world.agents.length ? world.agents[i] : null;
-      return {
-        pPos: numbers(es.pPos, 2, `${name}.pPos`),
-        pVel: numbers(es.pVel, 2, `${name}.pVel`),
-        color: numbers(es.color, es.color?.length ?? -1, `${name}.color`),
-        c: agent ? numbers(es.c, world.dimC, `${name}.c`) : null,
-        goalA: agent ? index(es.goalA, `${name}.goalA`) : null,
-        goalB: agent ? index(es.goalB, `${name}.goalB`) : null,
-        key: agent && es.key !== undefined ? numbers(es.key, es.key.length, `${name}.key`) : null,
-      };
-    });
+    const parsed = readEntityStates(s.entities, this.world, fail);
     let rng: NumpyGenerator | null = null;
     if (s.rng !== null) {
       if (typeof s.rng !== "object") fail(`rng must be a PCG64 state or null`);
       rng = NumpyGenerator.fromState(s.rng);
     }
     // Everything is valid: apply.
+    const world = this.world;
     parsed.forEach((p, i) => {
-      const e = entities[i];
+      const e = world.entities[i];
       e.pPos.set(p.pPos);
       e.pVel.set(p.pVel);
       e.color = Float64Array.from(p.color);
@@ -422,6 +394,55 @@ export class MpeEnv<W extends World = World> implements ParallelEnv {
     this.#steps = s.steps;
     this.#started = s.started === true;
   }
+}
+
+/** One entity's saved state, checked against `world` (agents' fields are null for landmarks). */
+interface EntityValues {
+  pPos: number[];
+  pVel: number[];
+  color: number[];
+  c: number[] | null;
+  goalA: Agent["goalA"];
+  goalB: Agent["goalB"];
+  key: number[] | null;
+}
+
+/** The saved `entities` of an `mpe-env-state/1`, checked against `world`; `fail` names a fault. */
+function readEntityStates(
+  saved: MpeEnvState["entities"] | undefined,
+  world: World,
+  fail: (what: string) => never,
+): EntityValues[] {
+  const entities = world.entities;
+  if (!Array.isArray(saved) || saved.length !== entities.length) {
+    fail(`expected ${entities.length} entities, got ${saved?.length}`);
+  }
+  const numbers = (v: unknown, n: number, where: string): number[] => {
+    if (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === "number")) {
+      fail(`${where} must be ${n} numbers, got ${JSON.stringify(v)}`);
+    }
+    return v as number[];
+  };
+  const index = (v: unknown, where: string): Agent["goalA"] => {
+    if (v === undefined) return null;
+    if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) >= entities.length) {
+      fail(`${where} must be an entity index, got ${JSON.stringify(v)}`);
+    }
+    return entities[v as number];
+  };
+  return saved!.map((es, i) => {
+    const name = entities[i].name;
+    const agent = i < world.agents.length;
+    return {
+      pPos: numbers(es.pPos, 2, `${name}.pPos`),
+      pVel: numbers(es.pVel, 2, `${name}.pVel`),
+      color: numbers(es.color, es.color?.length ?? -1, `${name}.color`),
+      c: agent ? numbers(es.c, world.dimC, `${name}.c`) : null,
+      goalA: agent ? index(es.goalA, `${name}.goalA`) : null,
+      goalB: agent ? index(es.goalB, `${name}.goalB`) : null,
+      key: agent && es.key !== undefined ? numbers(es.key, es.key.length, `${name}.key`) : null,
+    };
+  });
 }
 
 /** The action space of `agent` (MPE2's rule: 5 moves if movable, times or plus `dim_c`). */
