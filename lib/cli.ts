@@ -42,11 +42,56 @@ export function parseFlags(
   allowPositionals = false,
 ): ParsedFlags {
   try {
-    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals });
+    const { values, positionals } = parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      strict: true,
+      allowPositionals,
+    });
     return { values: values as ParsedFlags["values"], positionals };
   } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]);
+    const message = (error as Error).message;
+    const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec(message);
+    const value = ambiguous ? args[args.indexOf(ambiguous[1]) + 1] : undefined;
+    if (ambiguous && value !== undefined) {
+      throw new UsageError(
+        `${ambiguous[1]} got ${JSON.stringify(value)}: a value starting with "-" is written ` +
+          `${ambiguous[1]}=${value}`,
+      );
+    }
+    throw new UsageError(message.split("\n")[0]);
   }
+}
+
+/**
+ * `args` with a negative number after a flag that takes a value joined to it (`--seed -1` →
+ * `--seed=-1`), so that the flag's own check names the value instead of `parseArgs` calling it
+ * ambiguous.
+ *
+ * @example
+ * ```ts
+ * import { joinNegativeValues } from "./cli.ts";
+ * import assert from "node:assert/strict";
+ * const options = { seed: { type: "string" as const }, quiet: { type: "boolean" as const } };
+ * assert.deepEqual(joinNegativeValues(["--seed", "-1", "--quiet"], options), ["--seed=-1", "--quiet"]);
+ * assert.deepEqual(joinNegativeValues(["--seed", "-x"], options), ["--seed", "-x"]);
+ * ```
+ */
+export function joinNegativeValues(
+  args: readonly string[],
+  options: Record<string, FlagSpec>,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : undefined;
+    const next = args[i + 1];
+    const takesValue = name !== undefined && options[name]?.type === "string";
+    if (takesValue && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
 }
 
 /** A flag's value as a positive (or, with `allowZero`, non-negative) integer. */

@@ -182,7 +182,9 @@ Deno.test("train refuses bad flags with one line, exit code 2, and writes nothin
       [["--bogus"], /bogus/],
       [["--episodes", "abc"], /--episodes must be a number, got "abc"/],
       [["--episodes", "0"], /--episodes must be a positive integer, got "0"/],
-      [["--episodes", "-3"], /--episodes/],
+      [["--episodes", "-3"], /--episodes must be a positive integer, got "-3"/],
+      [["--seed", "-1"], /--seed must be a non-negative integer, got "-1"/],
+      [["--out", "-x"], /--out got "-x": a value starting with "-" is written --out=-x/],
       [["--batch-size", "2.5"], /--batch-size must be a positive integer, got "2.5"/],
       [["--gamma", "1.5"], /--gamma must be a number in \[0, 1\], got "1.5"/],
       [
