@@ -42,12 +42,21 @@ Reruns one of the MADDPG paper's experiments over seeds and writes everything un
 evaluation), <variant>/charts/reward_band.* (the band over seeds), table.md and table.json.
 Re-running skips seeds whose run has summary.json and continues an interrupted seed from its
 last saved state (train --resume), so an interrupted experiment loses at most the episodes
-since each running seed's last checkpoint.
+since each running seed's last checkpoint. With --variants only those are trained; the table
+still has every variant, with the seeds already trained of the others.
 
 Experiments:
-${Object.entries(EXPERIMENTS).map(([n, d]) => `  ${n.padEnd(18)} ${d.title}`).join("\n")}
+${
+  Object.entries(EXPERIMENTS).map(([n, d]) =>
+    `  ${n.padEnd(18)} ${d.title}\n  ${"".padEnd(18)} variants: ${
+      Object.keys(d.variants).join(", ")
+    }`
+  ).join("\n")
+}
 
   --seeds LIST         seeds, one run each per variant (0,1,2 or 0-4) [0-4]
+  --variants LIST      train only these variants, comma-separated (the others' finished
+                       seeds still go in the table) [all]
   --workers N          runs at a time, as separate processes [cores]
   --episodes N         training episodes per run (a smaller budget for quick checks)
                        [the preset's, configs/mpe/<scenario>.json]
@@ -60,6 +69,8 @@ interface Options {
   name: string;
   def: ExperimentDef;
   seeds: number[];
+  /** The variants to train (the others' finished seeds still go in the table). */
+  variants: string[];
   workers: number;
   episodes?: number;
   evalEpisodes: number;
@@ -81,6 +92,7 @@ interface Plan {
 function parseOptions(args: string[]): Options | undefined {
   const { values, positionals } = parseFlags(args, {
     seeds: { type: "string" },
+    variants: { type: "string" },
     workers: { type: "string" },
     episodes: { type: "string" },
     "eval-episodes": { type: "string" },
@@ -99,10 +111,12 @@ function parseOptions(args: string[]): Options | undefined {
   }
   const out = (values.out as string | undefined) ?? "results/experiments";
   if (out === "") throw new UsageError("--out must name a directory");
+  const def = EXPERIMENTS[name];
   return {
     name,
-    def: EXPERIMENTS[name],
+    def,
     seeds: parseSeeds((values.seeds as string | undefined) ?? "0-4"),
+    variants: parseVariants(values.variants as string | undefined, def),
     workers: values.workers === undefined
       ? navigator.hardwareConcurrency
       : integerFlag("--workers", values.workers),
@@ -113,6 +127,21 @@ function parseOptions(args: string[]): Options | undefined {
     dir: `${out.replace(/\/+$/, "")}/${name}`,
     tiny: values.tiny === true,
   };
+}
+
+/** `--variants a,b`, each checked against the experiment's (all of them when absent). */
+function parseVariants(raw: string | undefined, def: ExperimentDef): string[] {
+  const known = Object.keys(def.variants);
+  if (raw === undefined) return known;
+  const names = raw.split(",").map((name) => name.trim());
+  for (const name of names) {
+    if (!known.includes(name)) {
+      throw new UsageError(
+        `--variants: unknown variant ${JSON.stringify(name)}: one of ${known.join(", ")}`,
+      );
+    }
+  }
+  return known.filter((name) => names.includes(name));
 }
 
 /** The variants' flags: the checked preset's, the variant's, `--tiny`'s, `--episodes`. */
@@ -161,24 +190,31 @@ async function runStatus(plan: Plan, seed: number): Promise<RunStatus> {
   return done ? "finished" : "interrupted";
 }
 
-/** Trains every (variant, seed) not in `done`, `workers` at a time; returns the failed runs. */
+/** The runs {@linkcode trainAll} trained to the end, and those that failed. */
+interface Trained {
+  trained: Set<string>;
+  failed: Set<string>;
+}
+
+/** Trains every unfinished (variant, seed) of the chosen variants, `workers` at a time. */
 async function trainAll(
   plans: Plan[],
   context: { status: Map<string, RunStatus>; options: Options },
-): Promise<Set<string>> {
+): Promise<Trained> {
   const { status, options } = context;
-  const jobs = plans.flatMap((plan) =>
+  const chosen = plans.filter((plan) => options.variants.includes(plan.variant));
+  const jobs = chosen.flatMap((plan) =>
     options.seeds.map((seed) => ({ plan, seed, run: `${plan.dir}/seed_${seed}` }))
       .filter(({ run }) => status.get(run) !== "finished")
   );
-  const total = plans.length * options.seeds.length;
+  const total = chosen.length * options.seeds.length;
   const interrupted = jobs.filter(({ run }) => status.get(run) === "interrupted").length;
   console.log(
-    `${options.name}: ${plans.length} variants × ${options.seeds.length} seeds; ` +
+    `${options.name}: ${chosen.length} variants × ${options.seeds.length} seeds; ` +
       `${total - jobs.length} already trained, training ${jobs.length} ` +
       `(${interrupted} from a saved state) with ${options.workers} workers`,
   );
-  const failed = new Set<string>();
+  const failed = new Set<string>(), trained = new Set<string>();
   const worker = async () => {
     for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) {
       const start = performance.now();
@@ -191,7 +227,7 @@ async function trainAll(
         resume: resumed ? { seeds: new Set([job.seed]), episodes: job.plan.episodes } : undefined,
       });
       const seconds = ((performance.now() - start) / 1000).toFixed(0);
-      if (run.code !== 0) failed.add(run.dir);
+      (run.code === 0 ? trained : failed).add(job.run);
       const how = resumed ? "continued from its saved state and trained" : "trained";
       console.log(
         run.code === 0
@@ -201,7 +237,7 @@ async function trainAll(
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.workers, jobs.length) }, worker));
-  return failed;
+  return { trained, failed };
 }
 
 /** `eval_seed_<n>.json`. */
@@ -289,17 +325,17 @@ async function plotVariant(dir: string): Promise<void> {
   }
 }
 
-/** Evaluates and plots every variant's finished seeds. */
+/** Evaluates and plots every variant's finished seeds (those `done` holds). */
 async function collect(
   plans: Plan[],
-  options: { failed: Set<string>; trained: Set<string>; experiment: Options },
+  options: { done: Set<string>; trained: Set<string>; experiment: Options },
 ): Promise<VariantResults[]> {
   const results: VariantResults[] = [];
   for (const plan of plans) {
     const seeds: SeedMeasures[] = [];
     for (const seed of options.experiment.seeds) {
       const run = `${plan.dir}/seed_${seed}`;
-      if (options.failed.has(run)) continue;
+      if (!options.done.has(run)) continue;
       const fresh = options.trained.has(run);
       seeds.push(await evaluateSeed(plan, { seed, fresh, experiment: options.experiment }));
     }
@@ -324,11 +360,10 @@ export async function main(args: string[] = Deno.args): Promise<void> {
       status.set(`${plan.dir}/seed_${seed}`, await runStatus(plan, seed));
     }
   }
-  const failed = await trainAll(plans, { status, options });
-  const trained = new Set(
-    [...status].filter(([run, s]) => s !== "finished" && !failed.has(run)).map(([run]) => run),
-  );
-  const results = await collect(plans, { failed, trained, experiment: options });
+  const { trained, failed } = await trainAll(plans, { status, options });
+  const finished = [...status].filter(([, s]) => s === "finished").map(([run]) => run);
+  const done = new Set([...finished, ...trained]);
+  const results = await collect(plans, { done, trained, experiment: options });
   const table = buildTable(options.name, options.def, results);
   const markdown = tableMarkdown(table);
   await writeFileAtomic(`${options.dir}/table.md`, markdown);

@@ -13,6 +13,7 @@ import {
   variantArgs,
 } from "../lib/experiments.ts";
 import type { ExperimentDef } from "../lib/experiments.ts";
+import { exists } from "../lib/files.ts";
 import { assertUsageError, ROOT, runScript } from "./_run.ts";
 
 const DEF: Pick<ExperimentDef, "title" | "measures" | "anchors"> = {
@@ -101,6 +102,10 @@ Deno.test("experiment: an unknown name or a bad flag is one line, exit 2", async
     await runScript("experiment", ["spread", "--eval-episodes", "0"], ROOT),
     /--eval-episodes/,
   );
+  assertUsageError(
+    await runScript("experiment", ["spread", "--variants", "maddpg,ppo"], ROOT),
+    /--variants: unknown variant "ppo": one of maddpg, iddpg, matd3, maddpg_continuous/,
+  );
 });
 
 Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run, continue a stopped run", async () => {
@@ -143,6 +148,17 @@ Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run, conti
     assert.equal(after.trim().split("\n").length, 1 + 4);
     const summary = JSON.parse(await Deno.readTextFile(`${run}/summary.json`));
     assert.equal(summary.episodes, 4);
+    // --variants trains only those; the table keeps every variant, with its finished seeds.
+    await Deno.remove(`${dir}/iddpg/seed_0`, { recursive: true });
+    const fourth = await runScript("experiment", [...longer, "--variants", "maddpg"], ROOT);
+    assert.equal(fourth.code, 0, fourth.stderr);
+    assert.match(fourth.stdout, /1 variants × 1 seeds; 1 already trained, training 0/);
+    const partial = JSON.parse(await Deno.readTextFile(`${dir}/table.json`));
+    assert.deepEqual(
+      partial.rows.map((r: { variant: string; seeds: number[] }) => [r.variant, r.seeds]),
+      [["maddpg", [0]], ["iddpg", []]],
+    );
+    assert.equal(await exists(`${dir}/iddpg/seed_0`), false, "iddpg was not trained");
   } finally {
     await Deno.remove(out, { recursive: true });
   }
