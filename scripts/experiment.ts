@@ -42,7 +42,8 @@ Reruns one of the MADDPG paper's experiments over seeds and writes everything un
 evaluation), <variant>/charts/reward_band.* (the band over seeds), table.md and table.json.
 Re-running skips seeds whose run has summary.json and continues an interrupted seed from its
 last saved state (train --resume), so an interrupted experiment loses at most the episodes
-since each running seed's last checkpoint. With --variants only those are trained; the table
+since each running seed's last checkpoint. A seed with only its eval_seed_<n>.json (a kept
+record: git keeps these, not the runs) counts as finished when its settings are the same. With --variants only those are trained; the table
 still has every variant, with the seeds already trained of the others.
 
 Experiments:
@@ -162,26 +163,38 @@ async function planVariants(options: Options): Promise<Plan[]> {
 
 /** The fields that make two runs the same experiment (and, with `budget`, the same budget). */
 function identity(config: TrainConfig, budget: boolean): string {
-  return JSON.stringify({
-    ...experimentFields(config),
-    ...(budget ? { episodes: config.episodes } : {}),
-  });
+  return JSON.stringify(settings(config, budget));
 }
 
-/** Where one seed's run stands: done, stopped with a saved state to continue, or not begun. */
-type RunStatus = "finished" | "interrupted" | "new";
+/** {@linkcode identity} as a record, as `eval_seed_<n>.json` keeps it. */
+function settings(config: TrainConfig, budget = true): Partial<TrainConfig> {
+  return { ...experimentFields(config), ...(budget ? { episodes: config.episodes } : {}) };
+}
+
+/** The config `seed`'s run of `plan` trains with. */
+function seedConfig(plan: Plan, seed: number): TrainConfig {
+  return parseTrainArgs([...plan.args, "--seed", String(seed)]).config;
+}
+
+/**
+ * Where one seed's run stands: done, kept as its evaluation record only (the run itself is
+ * gone: a fresh clone), stopped with a saved state to continue, or not begun.
+ */
+type RunStatus = "finished" | "kept" | "interrupted" | "new";
 
 /**
  * Where `seed`'s run of `plan` stands. A run of other settings is refused: a finished one
  * must have the same budget too, an interrupted one continues to this budget.
  */
-async function runStatus(plan: Plan, seed: number): Promise<RunStatus> {
+async function runStatus(plan: Plan, seed: number, evalEpisodes: number): Promise<RunStatus> {
   const dir = `${plan.dir}/seed_${seed}`;
   const done = await exists(`${dir}/summary.json`);
-  if (!done && (await findState(dir)) === undefined) return "new";
+  const wanted = seedConfig(plan, seed);
+  if (!done && (await findState(dir)) === undefined) {
+    return (await readKept(plan, { seed, wanted, evalEpisodes })) ? "kept" : "new";
+  }
   const path = `${dir}/config.json`;
   const saved = configFromRecord(JSON.parse(await Deno.readTextFile(path)).config, path);
-  const wanted = parseTrainArgs([...plan.args, "--seed", String(seed)]).config;
   if (identity(saved, done) !== identity(wanted, done)) {
     throw new UsageError(
       `${dir} was trained with other settings (episodes or config): use another --out or remove it`,
@@ -205,7 +218,7 @@ async function trainAll(
   const chosen = plans.filter((plan) => options.variants.includes(plan.variant));
   const jobs = chosen.flatMap((plan) =>
     options.seeds.map((seed) => ({ plan, seed, run: `${plan.dir}/seed_${seed}` }))
-      .filter(({ run }) => status.get(run) !== "finished")
+      .filter(({ run }) => status.get(run) !== "finished" && status.get(run) !== "kept")
   );
   const total = chosen.length * options.seeds.length;
   const interrupted = jobs.filter(({ run }) => status.get(run) === "interrupted").length;
@@ -249,10 +262,40 @@ interface SeedEvalFile {
   evalSeed: number;
   evalEpisodes: number;
   policy: "greedy";
+  /** The run's experiment fields and episodes: what a kept record is matched by. */
+  settings?: Partial<TrainConfig>;
   /** Evaluation means plus `train_return`. */
   measures: Record<string, number>;
   /** The full evaluation (per-episode records). */
   eval: unknown;
+}
+
+/**
+ * `seed`'s `eval_seed_<n>.json` standing for a run that is gone, if it has the same settings
+ * (budget included) and evaluation episodes; one of other settings is refused. A record
+ * without settings (written before they were kept) does not stand for a run.
+ */
+async function readKept(
+  plan: Plan,
+  options: { seed: number; wanted: TrainConfig; evalEpisodes: number },
+): Promise<SeedEvalFile | undefined> {
+  const path = `${plan.dir}/eval_seed_${options.seed}.json`;
+  if (!(await exists(path))) return undefined;
+  const kept = JSON.parse(await Deno.readTextFile(path)) as SeedEvalFile;
+  if (kept.settings === undefined) return undefined;
+  if (JSON.stringify(kept.settings) !== identity(options.wanted, true)) {
+    throw new UsageError(
+      `${path} was made with other settings (episodes or config) and its run is gone: ` +
+        `use another --out or remove it`,
+    );
+  }
+  if (kept.evalEpisodes !== options.evalEpisodes) {
+    throw new UsageError(
+      `${path} has ${kept.evalEpisodes} evaluation episodes and its run is gone: ` +
+        `pass --eval-episodes ${kept.evalEpisodes} or remove it`,
+    );
+  }
+  return kept;
 }
 
 /**
@@ -261,11 +304,17 @@ interface SeedEvalFile {
  */
 async function evaluateSeed(
   plan: Plan,
-  options: { seed: number; fresh: boolean; experiment: Options },
+  options: { seed: number; fresh: boolean; kept: boolean; experiment: Options },
 ): Promise<SeedMeasures> {
   const { seed, fresh, experiment } = options;
   const path = `${plan.dir}/eval_seed_${seed}.json`;
   const run = `${plan.dir}/seed_${seed}`;
+  if (options.kept) {
+    const wanted = seedConfig(plan, seed);
+    const kept = await readKept(plan, { seed, wanted, evalEpisodes: experiment.evalEpisodes });
+    if (kept === undefined) throw new Error(`${path}: the kept record is gone`);
+    return { seed, measures: kept.measures };
+  }
   // Read anew each time from metrics.csv (cheap), so measures added since an evaluation
   // reach its table too.
   const metrics = await readMetrics(run);
@@ -274,7 +323,13 @@ async function evaluateSeed(
   if (!fresh && (await exists(path))) {
     const saved = JSON.parse(await Deno.readTextFile(path)) as SeedEvalFile;
     if (saved.evalEpisodes === experiment.evalEpisodes) {
-      return { seed, measures: { ...saved.measures, ...train } };
+      const measures = { ...saved.measures, ...train };
+      // The record stays whole: its settings (older ones lack them) and training measures.
+      const whole = { ...saved, settings: settings(seedConfig(plan, seed)), measures };
+      if (JSON.stringify(whole) !== JSON.stringify(saved)) {
+        await writeFileAtomic(path, JSON.stringify(whole, null, 2) + "\n");
+      }
+      return { seed, measures };
     }
   }
   const evalSeed = seed + EVAL_SEED_OFFSET;
@@ -292,6 +347,7 @@ async function evaluateSeed(
     evalSeed,
     evalEpisodes: experiment.evalEpisodes,
     policy: "greedy",
+    settings: settings(seedConfig(plan, seed)),
     measures,
     eval: result,
   };
@@ -325,22 +381,32 @@ async function plotVariant(dir: string): Promise<void> {
   }
 }
 
-/** Evaluates and plots every variant's finished seeds (those `done` holds). */
+/**
+ * Evaluates and plots every variant's finished seeds (those `done` holds); a kept seed gives
+ * its recorded measures (its run, and so its curve, is gone).
+ */
 async function collect(
   plans: Plan[],
-  options: { done: Set<string>; trained: Set<string>; experiment: Options },
+  options: { done: Set<string>; kept: Set<string>; trained: Set<string>; experiment: Options },
 ): Promise<VariantResults[]> {
   const results: VariantResults[] = [];
   for (const plan of plans) {
     const seeds: SeedMeasures[] = [];
+    let runs = 0;
     for (const seed of options.experiment.seeds) {
       const run = `${plan.dir}/seed_${seed}`;
-      if (!options.done.has(run)) continue;
+      const kept = options.kept.has(run);
+      if (!options.done.has(run) && !kept) continue;
       const fresh = options.trained.has(run);
-      seeds.push(await evaluateSeed(plan, { seed, fresh, experiment: options.experiment }));
+      seeds.push(await evaluateSeed(plan, { seed, fresh, kept, experiment: options.experiment }));
+      if (!kept) runs++;
     }
-    console.log(`  ${plan.variant}: evaluated ${seeds.length} seeds`);
-    if (seeds.length > 0) await plotVariant(plan.dir);
+    const keptCount = seeds.length - runs;
+    console.log(
+      `  ${plan.variant}: evaluated ${runs} seeds` +
+        (keptCount > 0 ? `, ${keptCount} more from their kept records` : ""),
+    );
+    if (runs > 0) await plotVariant(plan.dir);
     results.push({ variant: plan.variant, seeds });
   }
   return results;
@@ -357,13 +423,18 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const status = new Map<string, RunStatus>();
   for (const plan of plans) {
     for (const seed of options.seeds) {
-      status.set(`${plan.dir}/seed_${seed}`, await runStatus(plan, seed));
+      status.set(
+        `${plan.dir}/seed_${seed}`,
+        await runStatus(plan, seed, options.evalEpisodes),
+      );
     }
   }
   const { trained, failed } = await trainAll(plans, { status, options });
-  const finished = [...status].filter(([, s]) => s === "finished").map(([run]) => run);
-  const done = new Set([...finished, ...trained]);
-  const results = await collect(plans, { done, trained, experiment: options });
+  const runsWith = (wanted: RunStatus) =>
+    [...status].filter(([, s]) => s === wanted).map(([run]) => run);
+  const done = new Set([...runsWith("finished"), ...trained]);
+  const kept = new Set(runsWith("kept"));
+  const results = await collect(plans, { done, kept, trained, experiment: options });
   const table = buildTable(options.name, options.def, results);
   const markdown = tableMarkdown(table);
   await writeFileAtomic(`${options.dir}/table.md`, markdown);

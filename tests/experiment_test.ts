@@ -132,12 +132,38 @@ Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run, conti
     const again = await runScript("experiment", args, ROOT);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /2 already trained, training 0 \(0 from a saved state\)/);
+    // A fresh clone has the kept records (eval_seed_<n>.json), not the runs: same table.
+    const table1 = await Deno.readTextFile(`${dir}/table.json`);
+    await Deno.rename(`${dir}/iddpg/seed_0`, `${out}/iddpg_seed_0`);
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/maddpg/eval_seed_0.json`));
+    assert.equal(record.settings.episodes, 2);
+    assert.equal(record.settings.algo, "maddpg");
+    delete record.settings; // as written before records kept their settings
+    await Deno.writeTextFile(`${dir}/maddpg/eval_seed_0.json`, JSON.stringify(record));
+    const fromKept = await runScript("experiment", args, ROOT);
+    assert.equal(fromKept.code, 0, fromKept.stderr);
+    assert.match(fromKept.stdout, /2 already trained, training 0/);
+    assert.match(fromKept.stdout, /iddpg: evaluated 0 seeds, 1 more from their kept records/);
+    assert.equal(await Deno.readTextFile(`${dir}/table.json`), table1);
+    const restored = JSON.parse(await Deno.readTextFile(`${dir}/maddpg/eval_seed_0.json`));
+    assert.equal(restored.settings.episodes, 2, "an older record gets its settings");
+    const otherEval = args.map((arg, i) => (args[i - 1] === "--eval-episodes" ? "3" : arg));
+    assertUsageError(
+      await runScript("experiment", otherEval, ROOT),
+      /iddpg\/eval_seed_0\.json has 2 evaluation episodes and its run is gone: pass --eval-episodes 2/,
+    );
+    await Deno.rename(`${out}/iddpg_seed_0`, `${dir}/iddpg/seed_0`);
     // A run stopped after its save at episode 2 (no summary.json) continues to 4 episodes.
     const run = `${dir}/maddpg/seed_0`;
     const before = await Deno.readTextFile(`${run}/metrics.csv`);
     await Deno.remove(`${run}/summary.json`);
-    await Deno.remove(`${dir}/iddpg/seed_0`, { recursive: true }); // never begun
+    await Deno.remove(`${dir}/iddpg/seed_0`, { recursive: true });
     const longer = args.map((arg, i) => (args[i - 1] === "--episodes" ? "4" : arg));
+    assertUsageError(
+      await runScript("experiment", longer, ROOT),
+      /iddpg\/eval_seed_0\.json was made with other settings \(episodes or config\)/,
+    );
+    await Deno.remove(`${dir}/iddpg/eval_seed_0.json`); // now never begun
     const third = await runScript("experiment", longer, ROOT);
     assert.equal(third.code, 0, third.stderr);
     assert.match(third.stdout, /0 already trained, training 2 \(1 from a saved state\)/);
@@ -150,6 +176,7 @@ Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run, conti
     assert.equal(summary.episodes, 4);
     // --variants trains only those; the table keeps every variant, with its finished seeds.
     await Deno.remove(`${dir}/iddpg/seed_0`, { recursive: true });
+    await Deno.remove(`${dir}/iddpg/eval_seed_0.json`);
     const fourth = await runScript("experiment", [...longer, "--variants", "maddpg"], ROOT);
     assert.equal(fourth.code, 0, fourth.stderr);
     assert.match(fourth.stdout, /1 variants × 1 seeds; 1 already trained, training 0/);
