@@ -259,6 +259,8 @@ export interface TableCell {
   std: number;
   /** Seeds that had the measure. */
   n: number;
+  /** Each seed's value, in the order of the row's seeds; null where a seed lacks it. */
+  values: (number | null)[];
 }
 
 /** One row of the table. */
@@ -289,13 +291,14 @@ export function buildTable(
   const rows = results.map(({ variant, seeds }): TableRow => {
     const cells: Record<string, TableCell | null> = {};
     for (const spec of def.measures) {
-      const values = seeds
-        .map((s) => s.measures[spec.key])
-        .filter((v): v is number => typeof v === "number" && Number.isFinite(v))
-        .map((v) => v * (spec.scale ?? 1));
+      const perSeed = seeds.map((s) => {
+        const v = s.measures[spec.key];
+        return typeof v === "number" && Number.isFinite(v) ? v * (spec.scale ?? 1) : null;
+      });
+      const values = perSeed.filter((v): v is number => v !== null);
       cells[spec.key] = values.length === 0
         ? null
-        : { mean: mean(values), std: sampleStd(values), n: values.length };
+        : { mean: mean(values), std: sampleStd(values), n: values.length, values: perSeed };
     }
     return { variant, seeds: seeds.map((s) => s.seed), cells };
   });
@@ -319,25 +322,51 @@ export function formatCell(cell: TableCell | null, digits: number): string {
   return cell === null ? "—" : `${fixed(cell.mean, digits)} ± ${fixed(cell.std, digits)}`;
 }
 
-/** The table in Markdown: variant | each measure | seeds, then the anchors and the note. */
+/** Each seed's value of a cell, comma-separated (`—` for a seed without it, or no cell). */
+export function formatSeeds(cell: TableCell | null, digits: number): string {
+  if (cell === null) return "—";
+  return cell.values.map((v) => (v === null ? "—" : fixed(v, digits))).join(", ");
+}
+
+/** A Markdown table: header row, rule, rows. */
+function markdownRows(header: readonly string[], rows: readonly string[][]): string[] {
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((cells) => `| ${cells.join(" | ")} |`),
+  ];
+}
+
+/**
+ * The table in Markdown: variant | each measure | seeds; then each seed's values; then the
+ * anchors and the note.
+ */
 export function tableMarkdown(table: ExperimentTable): string {
-  const header = ["variant", ...table.measures.map((m) => m.label), "seeds"];
+  const labels = table.measures.map((m) => m.label);
   const lines = [
     `## ${table.title}`,
     "",
-    `| ${header.join(" | ")} |`,
-    `|${header.map(() => "---").join("|")}|`,
-    ...table.rows.map((row) =>
-      `| ${
-        [
-          row.variant,
-          ...table.measures.map((m) => formatCell(row.cells[m.key], m.digits)),
-          String(row.seeds.length),
-        ].join(" | ")
-      } |`
+    ...markdownRows(
+      ["variant", ...labels, "seeds"],
+      table.rows.map((row) => [
+        row.variant,
+        ...table.measures.map((m) => formatCell(row.cells[m.key], m.digits)),
+        String(row.seeds.length),
+      ]),
     ),
     "",
     "Mean ± sample std over seeds; evaluation measures are means over greedy episodes.",
+    "",
+    "Per seed:",
+    "",
+    ...markdownRows(
+      ["variant", "seeds", ...labels],
+      table.rows.map((row) => [
+        row.variant,
+        row.seeds.length === 0 ? "—" : row.seeds.join(", "),
+        ...table.measures.map((m) => formatSeeds(row.cells[m.key], m.digits)),
+      ]),
+    ),
     "",
     "Anchors:",
     ...table.anchors.map((a) => `- ${a}`),

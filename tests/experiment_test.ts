@@ -5,6 +5,7 @@ import {
   buildTable,
   EXPERIMENTS,
   formatCell,
+  formatSeeds,
   MPE_NOTE,
   tableMarkdown,
   TINY_ARGS,
@@ -40,13 +41,16 @@ Deno.test("buildTable: mean ± sample std over seeds, scaled, per variant", () =
   ]);
   assert.deepEqual(table.rows.map((r) => r.seeds), [[0, 1, 2], [4]]);
   const a = table.rows[0].cells;
-  assert.deepEqual(a[TRAIN_RETURN], { mean: -12, std: 2, n: 3 });
-  assert.deepEqual(a.collisions, { mean: 2, std: 1, n: 3 });
-  assert.deepEqual(a.success, { mean: 50, std: 50, n: 3 });
+  assert.deepEqual(a[TRAIN_RETURN], { mean: -12, std: 2, n: 3, values: [-10, -12, -14] });
+  assert.deepEqual(a.collisions, { mean: 2, std: 1, n: 3, values: [1, 2, 3] });
+  assert.deepEqual(a.success, { mean: 50, std: 50, n: 3, values: [50, 100, 0] });
   assert.equal(table.rows[1].cells.collisions, null);
   assert.equal(formatCell(a[TRAIN_RETURN], 2), "-12.00 ± 2.00");
   assert.equal(formatCell(table.rows[1].cells[TRAIN_RETURN], 2), "0.00 ± 0.00"); // no "-0.00"
   assert.equal(formatCell(null, 2), "—");
+  const gap = { mean: 1, std: 0, n: 1, values: [1, null] };
+  assert.equal(formatSeeds(gap, 1), "1.0, —"); // a seed without the measure
+  assert.equal(formatSeeds(null, 1), "—");
   assert.equal(
     tableMarkdown(table),
     [
@@ -58,6 +62,13 @@ Deno.test("buildTable: mean ± sample std over seeds, scaled, per variant", () =
       "| b | 0.00 ± 0.00 | — | — | 1 |",
       "",
       "Mean ± sample std over seeds; evaluation measures are means over greedy episodes.",
+      "",
+      "Per seed:",
+      "",
+      "| variant | seeds | return | collisions | success % |",
+      "|---|---|---|---|---|",
+      "| a | 0, 1, 2 | -10.00, -12.00, -14.00 | 1.000, 2.000, 3.000 | 50.0, 100.0, 0.0 |",
+      "| b | 4 | 0.00 | — | — |",
       "",
       "Anchors:",
       "- somebody: 1.0",
