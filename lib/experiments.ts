@@ -134,7 +134,28 @@ const TEAM_RETURNS: readonly MeasureSpec[] = [
   { key: TRAIN_TEAM_RETURNS.margin, label: "margin (good − adversary, train)", digits: 2 },
 ];
 
-/** The experiments, by the name `deno task experiment <name>` takes. */
+const SPREAD_MEASURES: readonly MeasureSpec[] = [
+  TRAIN_RETURN_COLUMN,
+  { key: "min_distance_sum", label: "min_distance_sum", digits: 3 },
+  { key: "collisions", label: "collisions", digits: 3 },
+];
+
+const ADVERSARY_MEASURES: readonly MeasureSpec[] = [
+  { key: "good_success", label: "good success %", digits: 1, scale: 100 },
+  { key: "adversary_success", label: "adversary success %", digits: 1, scale: 100 },
+  ...TEAM_RETURNS,
+];
+
+const TAG_MEASURES: readonly MeasureSpec[] = [
+  { key: "touches", label: "touches per episode", digits: 2 },
+  ...TEAM_RETURNS,
+];
+
+/**
+ * The experiments, by the name `deno task experiment <name>` takes: the paper's four tables
+ * on its presets, and the `_peer` ones, continuous MADDPG on the presets of the PyTorch peer
+ * (legalaspro/maddpg-zoo-torch) whose returns the anchors are.
+ */
 export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
   spread: {
     title: "Cooperative navigation (simple_spread_v3): MADDPG vs DDPG vs MATD3",
@@ -147,11 +168,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
       iddpg_continuous: ["--algo", "iddpg", ...CONTINUOUS],
       matd3_continuous: ["--algo", "matd3", ...CONTINUOUS],
     },
-    measures: [
-      TRAIN_RETURN_COLUMN,
-      { key: "min_distance_sum", label: "min_distance_sum", digits: 3 },
-      { key: "collisions", label: "collisions", digits: 3 },
-    ],
+    measures: SPREAD_MEASURES,
     anchors: [
       "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −10.7 per agent",
       "google/maddpg-replication (the paper's code): distance 0.629, 0.388 collisions",
@@ -162,11 +179,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     title: "Physical deception (simple_adversary_v3): good agents vs adversary, MADDPG/DDPG",
     preset: "simple_adversary",
     variants: pairings(),
-    measures: [
-      { key: "good_success", label: "good success %", digits: 1, scale: 100 },
-      { key: "adversary_success", label: "adversary success %", digits: 1, scale: 100 },
-      ...TEAM_RETURNS,
-    ],
+    measures: ADVERSARY_MEASURES,
     anchors: [
       "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −16.5 adversary / +7.1 good",
       "google/maddpg-replication (the paper's code): 94.7 % MADDPG agents vs 34.0 % MADDPG adversary",
@@ -176,7 +189,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     title: "Predator-prey (simple_tag_v3): good agents vs adversaries, MADDPG/DDPG",
     preset: "simple_tag",
     variants: pairings(),
-    measures: [{ key: "touches", label: "touches per episode", digits: 2 }, ...TEAM_RETURNS],
+    measures: TAG_MEASURES,
     anchors: [
       "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: +18.1 each chaser / −23.8 prey",
       "uniform random policy on MPE2: adversaries +2.8, prey −14.8",
@@ -192,6 +205,33 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
       TRAIN_RETURN_COLUMN,
     ],
     anchors: ["uniform random policy on MPE2: −42.0"],
+  },
+  spread_peer: {
+    title: "Cooperative navigation (simple_spread_v3): continuous MADDPG, the peer's settings",
+    preset: "simple_spread_continuous_peer",
+    variants: { maddpg: ["--algo", "maddpg"] },
+    measures: SPREAD_MEASURES,
+    anchors: [
+      "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −10.7 per agent (the bar: every seed)",
+      "uniform random policy on MPE2: −27.0 per agent per episode",
+    ],
+  },
+  adversary_peer: {
+    title: "Physical deception (simple_adversary_v3): continuous MADDPG, the peer's settings",
+    preset: "simple_adversary_continuous_peer",
+    variants: { maddpg: ["--algo", "maddpg"] },
+    measures: ADVERSARY_MEASURES,
+    anchors: ["legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −16.5 adversary / +7.1 good"],
+  },
+  tag_peer: {
+    title: "Predator-prey (simple_tag_v3): continuous MADDPG, the peer's settings",
+    preset: "simple_tag_continuous_peer",
+    variants: { maddpg: ["--algo", "maddpg"] },
+    measures: TAG_MEASURES,
+    anchors: [
+      "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: +18.1 each chaser / −23.8 prey",
+      "uniform random policy on MPE2: adversaries +2.8, prey −14.8",
+    ],
   },
 };
 
@@ -317,9 +357,23 @@ function fixed(value: number, digits: number): string {
   return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
 }
 
-/** `mean ± std` with `digits` decimals (no `-0`); `—` for no value. */
+/**
+ * `mean ± std` with `digits` decimals (no `-0`); the value alone for one seed (it has no
+ * spread); `—` for no value.
+ *
+ * @example
+ * ```ts
+ * import { formatCell } from "./experiments.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatCell({ mean: -1.234, std: 0.5, n: 2, values: [-1, -1.5] }, 2), "-1.23 ± 0.50");
+ * assert.equal(formatCell({ mean: 2, std: 0, n: 1, values: [2] }, 1), "2.0");
+ * assert.equal(formatCell(null, 1), "—");
+ * ```
+ */
 export function formatCell(cell: TableCell | null, digits: number): string {
-  return cell === null ? "—" : `${fixed(cell.mean, digits)} ± ${fixed(cell.std, digits)}`;
+  if (cell === null) return "—";
+  if (cell.n === 1) return fixed(cell.mean, digits);
+  return `${fixed(cell.mean, digits)} ± ${fixed(cell.std, digits)}`;
 }
 
 /** Each seed's value of a cell, comma-separated (`—` for a seed without it, or no cell). */
@@ -355,7 +409,8 @@ export function tableMarkdown(table: ExperimentTable): string {
       ]),
     ),
     "",
-    "Mean ± sample std over seeds; evaluation measures are means over greedy episodes.",
+    "Mean ± sample std over seeds (a row of one seed: its value); evaluation measures are " +
+    "means over greedy episodes.",
     "",
     "Per seed:",
     "",

@@ -37,14 +37,16 @@ const ROOT = new URL("../", import.meta.url);
 
 const HELP = `Usage: deno task experiment <name> [flags]
 
-Reruns one of the MADDPG paper's experiments over seeds and writes everything under
-<out>/<name>/: <variant>/seed_<n>/ (the runs), <variant>/eval_seed_<n>.json (greedy
-evaluation), <variant>/charts/reward_band.* (the band over seeds), table.md and table.json.
+Reruns one of the MADDPG paper's experiments (or a *_peer one: continuous MADDPG with the
+PyTorch peer's settings) over seeds and writes everything under <out>/<name>/:
+<variant>/seed_<n>/ (the runs), <variant>/eval_seed_<n>.json (greedy evaluation),
+<variant>/charts/reward_band.* (the band over seeds), table.md and table.json.
 Re-running skips seeds whose run has summary.json and continues an interrupted seed from its
 last saved state (train --resume), so an interrupted experiment loses at most the episodes
 since each running seed's last checkpoint. A seed with only its eval_seed_<n>.json (a kept
-record: git keeps these, not the runs) counts as finished when its settings are the same. With --variants only those are trained; the table
-still has every variant, with the seeds already trained of the others.
+record: git keeps these, not the runs) counts as finished when its settings are the same.
+With --variants only those are trained; the table still has every variant, with the seeds
+already trained of the others.
 
 Experiments:
 ${

@@ -46,7 +46,8 @@ Deno.test("buildTable: mean ± sample std over seeds, scaled, per variant", () =
   assert.deepEqual(a.success, { mean: 50, std: 50, n: 3, values: [50, 100, 0] });
   assert.equal(table.rows[1].cells.collisions, null);
   assert.equal(formatCell(a[TRAIN_RETURN], 2), "-12.00 ± 2.00");
-  assert.equal(formatCell(table.rows[1].cells[TRAIN_RETURN], 2), "0.00 ± 0.00"); // no "-0.00"
+  // One seed has no spread: its value alone, and no "-0.00".
+  assert.equal(formatCell(table.rows[1].cells[TRAIN_RETURN], 2), "0.00");
   assert.equal(formatCell(null, 2), "—");
   const gap = { mean: 1, std: 0, n: 1, values: [1, null] };
   assert.equal(formatSeeds(gap, 1), "1.0, —"); // a seed without the measure
@@ -59,9 +60,10 @@ Deno.test("buildTable: mean ± sample std over seeds, scaled, per variant", () =
       "| variant | return | collisions | success % | seeds |",
       "|---|---|---|---|---|",
       "| a | -12.00 ± 2.00 | 2.000 ± 1.000 | 50.0 ± 50.0 | 3 |",
-      "| b | 0.00 ± 0.00 | — | — | 1 |",
+      "| b | 0.00 | — | — | 1 |",
       "",
-      "Mean ± sample std over seeds; evaluation measures are means over greedy episodes.",
+      "Mean ± sample std over seeds (a row of one seed: its value); evaluation measures are " +
+      "means over greedy episodes.",
       "",
       "Per seed:",
       "",
@@ -80,9 +82,17 @@ Deno.test("buildTable: mean ± sample std over seeds, scaled, per variant", () =
 });
 
 Deno.test("every experiment's variants parse as train flags over its checked preset", async () => {
-  assert.deepEqual(Object.keys(EXPERIMENTS), ["spread", "adversary", "tag", "speaker_listener"]);
+  assert.deepEqual(Object.keys(EXPERIMENTS), [
+    "spread",
+    "adversary",
+    "tag",
+    "speaker_listener",
+    "spread_peer",
+    "adversary_peer",
+    "tag_peer",
+  ]);
   const counts = Object.values(EXPERIMENTS).map((d) => Object.keys(d.variants).length);
-  assert.deepEqual(counts, [6, 4, 4, 2]);
+  assert.deepEqual(counts, [6, 4, 4, 2, 1, 1, 1]);
   for (const def of Object.values(EXPERIMENTS)) {
     const path = `${ROOT}configs/mpe/${def.preset}.json`;
     const preset = configArgs(configFromRecord(JSON.parse(await Deno.readTextFile(path)), path));
@@ -131,7 +141,7 @@ Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run, conti
     assert.equal(first.code, 0, first.stderr);
     const dir = `${out}/speaker_listener`;
     const markdown = await Deno.readTextFile(`${dir}/table.md`);
-    assert.match(markdown, /^\| maddpg \| [-\d.]+ ± [-\d.]+ \| [-\d.]+ ± [-\d.]+ \|.* \| 1 \|$/m);
+    assert.match(markdown, /^\| maddpg \| [-\d.]+ \| [-\d.]+ \| [-\d.]+ \| 1 \|$/m); // one seed: values alone
     assert.match(markdown, /^\| iddpg \| .* \| 1 \|$/m);
     assert.match(first.stdout, /random policy on MPE2: −42\.0/);
     const table = JSON.parse(await Deno.readTextFile(`${dir}/table.json`));
