@@ -224,10 +224,12 @@ async function trainAll(
   );
   const total = chosen.length * options.seeds.length;
   const interrupted = jobs.filter(({ run }) => status.get(run) === "interrupted").length;
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  const size = `${count(chosen.length, "variant")} × ${count(options.seeds.length, "seed")}`;
   console.log(
-    `${options.name}: ${chosen.length} variants × ${options.seeds.length} seeds; ` +
+    `${options.name}: ${size}; ` +
       `${total - jobs.length} already trained, training ${jobs.length} ` +
-      `(${interrupted} from a saved state) with ${options.workers} workers`,
+      `(${interrupted} from a saved state) with ${count(options.workers, "worker")}`,
   );
   const failed = new Set<string>(), trained = new Set<string>();
   const worker = async () => {

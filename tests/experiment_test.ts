@@ -200,7 +200,7 @@ Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run, conti
     await Deno.remove(`${dir}/iddpg/eval_seed_0.json`);
     const fourth = await runScript("experiment", [...longer, "--variants", "maddpg"], ROOT);
     assert.equal(fourth.code, 0, fourth.stderr);
-    assert.match(fourth.stdout, /1 variants × 1 seeds; 1 already trained, training 0/);
+    assert.match(fourth.stdout, /1 variant × 1 seed; 1 already trained, training 0/);
     const partial = JSON.parse(await Deno.readTextFile(`${dir}/table.json`));
     assert.deepEqual(
       partial.rows.map((r: { variant: string; seeds: number[] }) => [r.variant, r.seeds]),
