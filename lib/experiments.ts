@@ -134,6 +134,16 @@ const TEAM_RETURNS: readonly MeasureSpec[] = [
   { key: TRAIN_TEAM_RETURNS.margin, label: "margin (good − adversary, train)", digits: 2 },
 ];
 
+/** The peer's team returns in physical deception. */
+const PEER_ADVERSARY =
+  "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −16.5 adversary / +7.1 good";
+
+/** The peer's team returns in predator-prey, and a random policy's. */
+const TAG_ANCHORS: readonly string[] = [
+  "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: +18.1 each chaser / −23.8 prey",
+  "uniform random policy on MPE2: adversaries +2.8, prey −14.8",
+];
+
 const SPREAD_MEASURES: readonly MeasureSpec[] = [
   TRAIN_RETURN_COLUMN,
   { key: "min_distance_sum", label: "min_distance_sum", digits: 3 },
@@ -181,7 +191,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     variants: pairings(),
     measures: ADVERSARY_MEASURES,
     anchors: [
-      "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −16.5 adversary / +7.1 good",
+      PEER_ADVERSARY,
       "google/maddpg-replication (the paper's code): 94.7 % MADDPG agents vs 34.0 % MADDPG adversary",
     ],
   },
@@ -190,10 +200,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     preset: "simple_tag",
     variants: pairings(),
     measures: TAG_MEASURES,
-    anchors: [
-      "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: +18.1 each chaser / −23.8 prey",
-      "uniform random policy on MPE2: adversaries +2.8, prey −14.8",
-    ],
+    anchors: TAG_ANCHORS,
   },
   speaker_listener: {
     title: "Cooperative communication (simple_speaker_listener_v4): MADDPG vs DDPG",
@@ -221,17 +228,14 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     preset: "simple_adversary_continuous_peer",
     variants: { maddpg: ["--algo", "maddpg"] },
     measures: ADVERSARY_MEASURES,
-    anchors: ["legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −16.5 adversary / +7.1 good"],
+    anchors: [PEER_ADVERSARY],
   },
   tag_peer: {
     title: "Predator-prey (simple_tag_v3): continuous MADDPG, the peer's settings",
     preset: "simple_tag_continuous_peer",
     variants: { maddpg: ["--algo", "maddpg"] },
     measures: TAG_MEASURES,
-    anchors: [
-      "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: +18.1 each chaser / −23.8 prey",
-      "uniform random policy on MPE2: adversaries +2.8, prey −14.8",
-    ],
+    anchors: TAG_ANCHORS,
   },
 };
 
