@@ -134,6 +134,11 @@ export const CONFIG_FIELDS = {
     false as boolean,
     "draw a replay batch for each agent's update (as maddpg-zoo-torch) instead of one per round",
   ),
+  shareActors: field(
+    "bool",
+    false as boolean,
+    "one actor for the agents of the same spaces and team, stepped with the mean of their gradients",
+  ),
   adversaryAlgo: choice(
     ["same", "maddpg", "iddpg", "ddpg"] as const,
     "same",

@@ -216,7 +216,10 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
   spread_peer: {
     title: "Cooperative navigation (simple_spread_v3): continuous MADDPG, the peer's settings",
     preset: "simple_spread_continuous_peer",
-    variants: { maddpg: ["--algo", "maddpg"] },
+    variants: {
+      maddpg: ["--algo", "maddpg"],
+      maddpg_shared: ["--algo", "maddpg", "--share-actors"],
+    },
     measures: SPREAD_MEASURES,
     anchors: [
       "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −10.7 per agent (the bar: every seed)",

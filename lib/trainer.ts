@@ -9,7 +9,7 @@ import { trainingLoop } from "./train/loop.ts";
 import { TrainingRun } from "./train/run.ts";
 import type { TrainOptions, TrainSummary } from "./train/run.ts";
 
-export { Interrupted, resolveRunDir } from "./train/run.ts";
+export { Interrupted, resolveRunDir, threadsError } from "./train/run.ts";
 export type { RunRecord, TrainOptions, TrainSummary } from "./train/run.ts";
 export { epsilonAt } from "./train/exploration.ts";
 export { runEpisodes } from "./train/episodes.ts";

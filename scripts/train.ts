@@ -7,7 +7,7 @@
 import { configArgs, parseTrainArgs, resolveConfig, trainHelp } from "../lib/config.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
 import { resolveExperimentDir, runSeeds } from "../lib/sweep.ts";
-import { Interrupted, resolveRunDir, train } from "../lib/trainer.ts";
+import { Interrupted, resolveRunDir, threadsError, train } from "../lib/trainer.ts";
 import { listenForStop, signalExitCode } from "../lib/train/stop_signals.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
 
@@ -79,6 +79,8 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     return;
   }
   flags.config = await resolveConfig(flags);
+  const threads = threadsError(flags.threads, flags.config.shareActors);
+  if (threads) throw new UsageError(threads);
   if (flags.seeds) return await trainSeeds(flags);
   if (flags.resume !== undefined && flags.out !== undefined) {
     throw new UsageError("--resume continues in its own directory: drop --out");

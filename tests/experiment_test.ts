@@ -92,7 +92,7 @@ Deno.test("every experiment's variants parse as train flags over its checked pre
     "tag_peer",
   ]);
   const counts = Object.values(EXPERIMENTS).map((d) => Object.keys(d.variants).length);
-  assert.deepEqual(counts, [6, 4, 4, 2, 1, 1, 1]);
+  assert.deepEqual(counts, [6, 4, 4, 2, 2, 1, 1]);
   for (const def of Object.values(EXPERIMENTS)) {
     const path = `${ROOT}configs/mpe/${def.preset}.json`;
     const preset = configArgs(configFromRecord(JSON.parse(await Deno.readTextFile(path)), path));
@@ -115,6 +115,19 @@ Deno.test("every experiment's variants parse as train flags over its checked pre
     "--adversary-algo",
     "maddpg",
   ]);
+  const shared = parseTrainArgs(
+    variantArgs({
+      preset: configArgs(configFromRecord(
+        JSON.parse(
+          await Deno.readTextFile(`${ROOT}configs/mpe/simple_spread_continuous_peer.json`),
+        ),
+        "peer",
+      )),
+      variant: EXPERIMENTS.spread_peer.variants.maddpg_shared,
+    }),
+  ).config;
+  assert.equal(shared.shareActors, true);
+  assert.equal(shared.batchSize, 256, "the peer's preset under it");
 });
 
 Deno.test("experiment: an unknown name or a bad flag is one line, exit 2", async () => {

@@ -15,7 +15,7 @@ import "../lib/env/builtin.ts";
 import { envIds, makeEnv } from "../lib/env/registry.ts";
 import { UsageError } from "../lib/errors.ts";
 import { Pcg32 } from "../lib/rng.ts";
-import { measureNames } from "../lib/train/session.ts";
+import { agentShapes, measureNames } from "../lib/train/session.ts";
 import { train } from "../lib/trainer.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
 
@@ -182,6 +182,31 @@ Deno.test("--batch-per-agent: threads 0 and 2 give byte-identical metrics.csv, u
   assert.deepEqual(await metrics(2), inline, "threads: 2 (a worker per agent)");
   const shared = await trainTiny({ ...config, batchPerAgent: false });
   assert.notDeepEqual(await Deno.readFile(`${shared.dir}/metrics.csv`), inline);
+});
+
+Deno.test("--share-actors: predators share an actor, reruns are byte-identical, and it changes what is learned", async () => {
+  const config = tiny("simple_tag_v3", "continuous", "maddpg", {
+    seed: 3,
+    shareActors: true,
+    adversaryAlgo: "ddpg",
+  });
+  const metrics = async (overrides: Partial<TrainConfig>) => {
+    const { dir, summary } = await trainTiny({ ...config, ...overrides }, "auto");
+    await checkRun(config, dir, summary, `share actors ${JSON.stringify(overrides)}`);
+    const { runtime } = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    assert.equal(runtime.learnerThreads, 0, "one thread for shared actors");
+    return await Deno.readFile(`${dir}/metrics.csv`);
+  };
+  const shared = await metrics({});
+  assert.deepEqual(await metrics({}), shared, "the same seed again");
+  assert.notDeepEqual(await metrics({ shareActors: false }), shared, "actors of their own");
+  const shapes = makeEnv("simple_tag_v3", config.envOptions);
+  const learner = new GumbelMaddpg(
+    gumbelOptions("maddpg", agentShapes(shapes), config),
+    new Pcg32(1),
+  );
+  assert.deepEqual(learner.actorOwner, [0, 0, 0, 3], "three predators (DDPG) share; the prey not");
+  learner.dispose();
 });
 
 Deno.test("--action-noise-after-warmup: the noise holds through the warm-up, then decays", async () => {

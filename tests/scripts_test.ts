@@ -196,6 +196,14 @@ Deno.test("train refuses bad flags with one line, exit code 2, and writes nothin
       [["--policy-delay", "3"], /--policy-delay applies to matd3, not to --algo notebook/],
       [["--algo", "maddpg", "--hard", "yes"], /--hard must be true or false, got "yes"/],
       [
+        ["--share-actors"],
+        /--share-actors applies to maddpg, matd3, iddpg, not to --algo notebook/,
+      ],
+      [
+        ["--algo", "maddpg", "--env", "simple_spread_v3", "--share-actors", "--threads", "2"],
+        /--threads 2 runs a worker per agent; agents sharing an actor \(--share-actors\) need/,
+      ],
+      [
         ["--action-selection", "best"],
         /--action-selection must be one of argmax, sample, got "best"/,
       ],

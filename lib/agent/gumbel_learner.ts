@@ -46,6 +46,7 @@ export const LEARNER_FIELDS = [
   "weightInit",
   "actorGradClip",
   "batchPerAgent",
+  "shareActors",
   "lrDecayUpdates",
   "lrEndFactor",
 ] as const;
@@ -86,6 +87,11 @@ export interface GumbelOptions extends LearningOptions {
   lrDecayUpdates?: number;
   /** The factor learning rates end at. @default 0.1 */
   lrEndFactor?: number;
+  /**
+   * Parameter sharing: agents of the same spaces, team and variant share one actor (and its
+   * target and optimizer), stepped once per round with the mean of their gradients. @default false
+   */
+  shareActors?: boolean;
 }
 
 /** The shared part of one update round (see {@linkcode GumbelMaddpg.beginRound}). */
@@ -136,7 +142,43 @@ export function gumbelOptions(
     actorGradClip: config.actorGradClip,
     lrDecayUpdates: config.lrDecayUpdates,
     lrEndFactor: config.lrEndFactor,
+    shareActors: config.shareActors,
   };
+}
+
+/**
+ * For each agent, the first agent whose actor it uses: itself, or with `share` the first agent
+ * of the same observation and action spaces, team and variant.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const good = { observationSize: 10, actionKind: "discrete", actionSize: 5 } as const;
+ * const adversary = { ...good, observationSize: 8, adversary: true };
+ * const agents = [adversary, good, good];
+ * assert.deepEqual(actorOwners(agents, ["maddpg", "maddpg", "maddpg"], true), [0, 1, 1]);
+ * assert.deepEqual(actorOwners(agents, ["maddpg", "maddpg", "iddpg"], true), [0, 1, 2]);
+ * assert.deepEqual(actorOwners(agents, ["maddpg", "maddpg", "maddpg"], false), [0, 1, 2]);
+ * ```
+ */
+export function actorOwners(
+  agents: readonly AgentShape[],
+  variants: readonly GumbelVariant[],
+  share: boolean,
+): number[] {
+  const key = (i: number) => {
+    const { observationSize, actionKind, actionSize, adversary, bounds } = agents[i];
+    return JSON.stringify([
+      observationSize,
+      actionKind,
+      actionSize,
+      !!adversary,
+      bounds,
+      variants[i],
+    ]);
+  };
+  const keys = agents.map((_, i) => key(i));
+  return keys.map((k, i) => (share ? keys.indexOf(k) : i));
 }
 
 /**
@@ -192,6 +234,10 @@ export class GumbelMaddpg implements AlgorithmInstance {
   readonly #actionTotal: number;
   /** How each agent's actor outputs become actions. */
   readonly #heads: ActionHead[];
+  /** For each agent, the agent whose actor it uses ({@linkcode actorOwners}). */
+  readonly actorOwner: readonly number[];
+  /** Each shared actor's summed gradient so far this round, by owner. */
+  readonly #sharedGrads = new Map<number, { sum: Float32Array; count: number }>();
   #rounds = 0;
 
   constructor(options: GumbelOptions, rng: Pcg32) {
@@ -232,22 +278,31 @@ export class GumbelMaddpg implements AlgorithmInstance {
     }
     this.#actionTotal = total;
     this.#heads = agents.map((agent) => this.#head(agent));
+    const owner = actorOwners(agents, variants, options.shareActors ?? false);
+    this.actorOwner = owner;
     agents.forEach((agent, i) => {
       const critic = [this.criticInputSize(i), ...criticHidden, 1];
       const sizes = [agent.observationSize, ...actorHidden, agent.actionSize];
       const activations = layerActivations(sizes.length - 1, {
         output: this.#heads[i].outputActivation,
       });
-      this.actors.push(Mlp.init(sizes, rng, { activations, weightInit }));
+      this.actors.push(
+        owner[i] === i ? Mlp.init(sizes, rng, { activations, weightInit }) : this.actors[owner[i]],
+      );
       this.critics.push(Mlp.init(critic, rng, { weightInit }));
       if (this.twin) this.critics2.push(Mlp.init(critic, rng, { weightInit }));
     });
-    this.targetActors = this.actors.map((net) => net.clone());
+    const sharedOf = <T>(own: (i: number) => T) => {
+      const list: T[] = [];
+      owner.forEach((o, i) => list.push(o === i ? own(i) : list[o]));
+      return list;
+    };
+    this.targetActors = sharedOf((i) => this.actors[i].clone());
     this.targetCritics = this.critics.map((net) => net.clone());
     this.targetCritics2 = this.critics2.map((net) => net.clone());
     const schedule = { lrDecaySteps: options.lrDecayUpdates, lrEndFactor: options.lrEndFactor };
     const adam = (lr: number) => (net: Mlp) => new Adam(net.size, { lr, ...schedule });
-    this.actorOptimizers = this.actors.map(adam(options.actorLr ?? 1e-4));
+    this.actorOptimizers = sharedOf((i) => adam(options.actorLr ?? 1e-4)(this.actors[i]));
     this.criticOptimizers = this.critics.map(adam(options.criticLr ?? 1e-3));
     this.criticOptimizers2 = this.critics2.map(adam(options.criticLr ?? 1e-3));
   }
@@ -267,6 +322,11 @@ export class GumbelMaddpg implements AlgorithmInstance {
       logitsPenalty: this.#logitsPenalty,
       smoothing,
     });
+  }
+
+  /** Whether some agents share an actor (`--share-actors` with agents alike). */
+  get sharesActors(): boolean {
+    return this.actorOwner.some((o, i) => o !== i);
   }
 
   /** Number of agents. */
@@ -307,6 +367,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
   update(batch: Batch, uniforms: Float64Array): UpdateLosses {
     const round = this.beginRound(batch, uniforms);
     const losses: UpdateLosses = { critic: [], actor: [] };
+    this.#sharedGrads.clear();
     try {
       for (let i = 0; i < this.numAgents; i++) {
         const agentLosses = this.updateOne(round, i);
@@ -332,6 +393,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
       );
     }
     const losses: UpdateLosses = { critic: [], actor: [] };
+    this.#sharedGrads.clear();
     let round: GumbelRound | undefined;
     for (let i = 0; i < this.numAgents; i++) {
       round = this.beginRound(batches[i], uniforms[i]);
@@ -353,6 +415,9 @@ export class GumbelMaddpg implements AlgorithmInstance {
     { batch, uniforms }: { batch: Batch; uniforms: Float64Array },
     peers: PeerExchange,
   ): Promise<{ critic: number; actor: number }> {
+    if (this.sharesActors) {
+      throw new RangeError("Agents that share an actor cannot each update on their own worker");
+    }
     const round = this.beginRound(batch, uniforms);
     let losses: { critic: number; actor: number };
     try {
@@ -563,17 +628,38 @@ export class GumbelMaddpg implements AlgorithmInstance {
     const start = rows * this.#actionOffsets[agent];
     const noise = round.actorNoise.subarray(start, start + rows * a);
     const { loss, grads } = this.actorGradient(agent, round, noise);
-    clipGradNorm(grads, this.#actorGradClip);
-    this.actorOptimizers[agent].step(this.actors[agent].params, grads);
+    const step = this.#sharedGradient(agent, grads);
+    if (!step) return loss;
+    clipGradNorm(step, this.#actorGradClip);
+    this.actorOptimizers[agent].step(this.actors[agent].params, step);
     this.actors[agent].touch();
     return loss;
+  }
+
+  /**
+   * The gradient to step agent `agent`'s actor with: its own, or for a shared actor the mean
+   * of its sharers' gradients once the last of them has given its own (undefined before).
+   */
+  #sharedGradient(agent: number, grads: Float32Array): Float32Array | undefined {
+    const owner = this.actorOwner[agent];
+    const sharers = this.actorOwner.filter((o) => o === owner).length;
+    if (sharers === 1) return grads;
+    const entry = this.#sharedGrads.get(owner) ?? { sum: new Float32Array(grads.length), count: 0 };
+    for (let k = 0; k < grads.length; k++) entry.sum[k] += grads[k];
+    entry.count++;
+    if (entry.count < sharers) {
+      this.#sharedGrads.set(owner, entry);
+      return undefined;
+    }
+    this.#sharedGrads.delete(owner);
+    return entry.sum.map((g) => g / sharers);
   }
 
   /** Soft-updates every target actor, and the target critics of `criticsOf` (default all). */
   updateTargets(criticsOf?: readonly number[]): void {
     const tau = this.#tau;
     for (let i = 0; i < this.numAgents; i++) {
-      softUpdate(this.targetActors[i], this.actors[i], tau);
+      if (this.actorOwner[i] === i) softUpdate(this.targetActors[i], this.actors[i], tau);
       if (criticsOf && !criticsOf.includes(i)) continue;
       softUpdate(this.targetCritics[i], this.critics[i], tau);
       if (this.twin) softUpdate(this.targetCritics2[i], this.critics2[i], tau);

@@ -15,6 +15,7 @@ import { saveMlp } from "../checkpoint.ts";
 import type { LearnerThreads } from "../config.ts";
 import type { TrainConfig } from "../config_fields.ts";
 import { resolveOutDir, writeFileAtomic } from "../files.ts";
+import { UsageError } from "../errors.ts";
 import { acquireLock } from "../lock.ts";
 import { formatBytes } from "../replay_buffer.ts";
 import { saveState, stateDir } from "../run_state.ts";
@@ -110,14 +111,27 @@ export function resolveRunDir(
  * equal(usesWorkers("auto", { agents: 3, cores: 2 }), false);
  * equal(usesWorkers(2, { agents: 3, cores: 2 }), true);
  * equal(usesWorkers("auto", { agents: 1, cores: 8 }), false);
+ * equal(usesWorkers("auto", { agents: 2, cores: 2, shareActors: true }), false);
  * ```
+ *
+ * Agents that share an actor (`--share-actors`) update on one thread: `threads` 2 is refused.
  */
 export function usesWorkers(
   threads: LearnerThreads,
-  machine: { agents: number; cores: number },
+  setup: { agents: number; cores: number; shareActors?: boolean },
 ): boolean {
+  const error = threadsError(threads, setup.shareActors ?? false);
+  if (error) throw new UsageError(error);
   if (threads !== "auto") return threads === 2;
-  return machine.agents > 1 && machine.agents <= machine.cores;
+  return !setup.shareActors && setup.agents > 1 && setup.agents <= setup.cores;
+}
+
+/** Why `threads` cannot run a learner of these settings, or undefined. */
+export function threadsError(threads: LearnerThreads, shareActors: boolean): string | undefined {
+  if (threads === 2 && shareActors) {
+    return "--threads 2 runs a worker per agent; agents sharing an actor (--share-actors) need --threads 0 or auto";
+  }
+  return undefined;
 }
 
 /** A training run of `deno task train`: a session plus its files; see {@linkcode TrainingRun.open}. */
@@ -192,6 +206,7 @@ export class TrainingRun extends TrainingSession {
     const parallel = usesWorkers(this.options.threads ?? "auto", {
       agents: shapes.length,
       cores: navigator.hardwareConcurrency,
+      shareActors: this.config.shareActors,
     });
     // With worker threads, this thread only builds models to save them: tfjs "cpu" suffices.
     await initBackend(parallel ? "cpu" : "wasm");
