@@ -229,14 +229,20 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
   adversary_peer: {
     title: "Physical deception (simple_adversary_v3): continuous MADDPG, the peer's settings",
     preset: "simple_adversary_continuous_peer",
-    variants: { maddpg: ["--algo", "maddpg"] },
+    variants: {
+      maddpg: ["--algo", "maddpg"],
+      maddpg_shared: ["--algo", "maddpg", "--share-actors"],
+    },
     measures: ADVERSARY_MEASURES,
     anchors: [PEER_ADVERSARY],
   },
   tag_peer: {
     title: "Predator-prey (simple_tag_v3): continuous MADDPG, the peer's settings",
     preset: "simple_tag_continuous_peer",
-    variants: { maddpg: ["--algo", "maddpg"] },
+    variants: {
+      maddpg: ["--algo", "maddpg"],
+      maddpg_shared: ["--algo", "maddpg", "--share-actors"],
+    },
     measures: TAG_MEASURES,
     anchors: TAG_ANCHORS,
   },

@@ -92,7 +92,7 @@ Deno.test("every experiment's variants parse as train flags over its checked pre
     "tag_peer",
   ]);
   const counts = Object.values(EXPERIMENTS).map((d) => Object.keys(d.variants).length);
-  assert.deepEqual(counts, [6, 4, 4, 2, 2, 1, 1]);
+  assert.deepEqual(counts, [6, 4, 4, 2, 2, 2, 2]);
   for (const def of Object.values(EXPERIMENTS)) {
     const path = `${ROOT}configs/mpe/${def.preset}.json`;
     const preset = configArgs(configFromRecord(JSON.parse(await Deno.readTextFile(path)), path));
