@@ -115,19 +115,34 @@ Deno.test("every experiment's variants parse as train flags over its checked pre
     "--adversary-algo",
     "maddpg",
   ]);
+  const preset = async (name: string) => {
+    const path = `${ROOT}configs/mpe/${name}.json`;
+    return configFromRecord(JSON.parse(await Deno.readTextFile(path)), path);
+  };
   const shared = parseTrainArgs(
     variantArgs({
-      preset: configArgs(configFromRecord(
-        JSON.parse(
-          await Deno.readTextFile(`${ROOT}configs/mpe/simple_spread_continuous_peer.json`),
-        ),
-        "peer",
-      )),
+      preset: configArgs(await preset("simple_spread_continuous_peer")),
       variant: EXPERIMENTS.spread_peer.variants.maddpg_shared,
     }),
   ).config;
   assert.equal(shared.shareActors, true);
   assert.equal(shared.batchSize, 256, "the peer's preset under it");
+  // The shared preset is that variant's config: `train --config` reruns its seeds.
+  assert.deepEqual(await preset("simple_spread_continuous_shared"), shared);
+});
+
+Deno.test("every preset in configs/ loads as a config", async () => {
+  let count = 0;
+  for (const dir of ["configs", "configs/mpe"]) {
+    for await (const entry of Deno.readDir(`${ROOT}${dir}`)) {
+      if (!entry.isFile || !entry.name.endsWith(".json")) continue;
+      const path = `${ROOT}${dir}/${entry.name}`;
+      const config = configFromRecord(JSON.parse(await Deno.readTextFile(path)), path);
+      assert.equal(parseTrainArgs(configArgs(config)).config.algo, config.algo, path);
+      count++;
+    }
+  }
+  assert.ok(count >= 14, `${count} presets`);
 });
 
 Deno.test("experiment: an unknown name or a bad flag is one line, exit 2", async () => {
