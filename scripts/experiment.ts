@@ -287,7 +287,8 @@ async function readKept(
   if (!(await exists(path))) return undefined;
   const kept = JSON.parse(await Deno.readTextFile(path)) as SeedEvalFile;
   if (kept.settings === undefined) return undefined;
-  if (JSON.stringify(kept.settings) !== identity(options.wanted, true)) {
+  // Fields added since the record was written take their defaults, as in an older config.json.
+  if (identity(configFromRecord(kept.settings, path), true) !== identity(options.wanted, true)) {
     throw new UsageError(
       `${path} was made with other settings (episodes or config) and its run is gone: ` +
         `use another --out or remove it`,

@@ -184,6 +184,12 @@ Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run, conti
     // A fresh clone has the kept records (eval_seed_<n>.json), not the runs: same table.
     const table1 = await Deno.readTextFile(`${dir}/table.json`);
     await Deno.rename(`${dir}/iddpg/seed_0`, `${out}/iddpg_seed_0`);
+    // A record written before a field existed lacks it: the field's default stands in.
+    const keptPath = `${dir}/iddpg/eval_seed_0.json`;
+    const kept = JSON.parse(await Deno.readTextFile(keptPath));
+    assert.equal(kept.settings.shareActors, false);
+    delete kept.settings.shareActors;
+    await Deno.writeTextFile(keptPath, JSON.stringify(kept));
     const record = JSON.parse(await Deno.readTextFile(`${dir}/maddpg/eval_seed_0.json`));
     assert.equal(record.settings.episodes, 2);
     assert.equal(record.settings.algo, "maddpg");
