@@ -137,7 +137,7 @@ export const CONFIG_FIELDS = {
   shareActors: field(
     "bool",
     false as boolean,
-    "one actor for the agents of the same spaces and team, stepped with the mean of their gradients",
+    "one actor for the agents of the same spaces, team and algorithm, stepped with their mean gradient",
   ),
   adversaryAlgo: choice(
     ["same", "maddpg", "iddpg", "ddpg"] as const,

@@ -144,6 +144,12 @@ const TAG_ANCHORS: readonly string[] = [
   "uniform random policy on MPE2: adversaries +2.8, prey −14.8",
 ];
 
+/** The variants of the `_peer` experiments: actors of their own, or shared (`--share-actors`). */
+const PEER_VARIANTS: Readonly<Record<string, readonly string[]>> = {
+  maddpg: ["--algo", "maddpg"],
+  maddpg_shared: ["--algo", "maddpg", "--share-actors"],
+};
+
 const SPREAD_MEASURES: readonly MeasureSpec[] = [
   TRAIN_RETURN_COLUMN,
   { key: "min_distance_sum", label: "min_distance_sum", digits: 3 },
@@ -216,10 +222,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
   spread_peer: {
     title: "Cooperative navigation (simple_spread_v3): continuous MADDPG, the peer's settings",
     preset: "simple_spread_continuous_peer",
-    variants: {
-      maddpg: ["--algo", "maddpg"],
-      maddpg_shared: ["--algo", "maddpg", "--share-actors"],
-    },
+    variants: PEER_VARIANTS,
     measures: SPREAD_MEASURES,
     anchors: [
       "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −10.7 per agent (the bar: every seed)",
@@ -229,20 +232,14 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
   adversary_peer: {
     title: "Physical deception (simple_adversary_v3): continuous MADDPG, the peer's settings",
     preset: "simple_adversary_continuous_peer",
-    variants: {
-      maddpg: ["--algo", "maddpg"],
-      maddpg_shared: ["--algo", "maddpg", "--share-actors"],
-    },
+    variants: PEER_VARIANTS,
     measures: ADVERSARY_MEASURES,
     anchors: [PEER_ADVERSARY],
   },
   tag_peer: {
     title: "Predator-prey (simple_tag_v3): continuous MADDPG, the peer's settings",
     preset: "simple_tag_continuous_peer",
-    variants: {
-      maddpg: ["--algo", "maddpg"],
-      maddpg_shared: ["--algo", "maddpg", "--share-actors"],
-    },
+    variants: PEER_VARIANTS,
     measures: TAG_MEASURES,
     anchors: TAG_ANCHORS,
   },

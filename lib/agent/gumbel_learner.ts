@@ -236,8 +236,10 @@ export class GumbelMaddpg implements AlgorithmInstance {
   readonly #heads: ActionHead[];
   /** For each agent, the agent whose actor it uses ({@linkcode actorOwners}). */
   readonly actorOwner: readonly number[];
+  /** How many agents use each agent's actor (0 for an agent that uses another's). */
+  readonly #sharers: number[];
   /** Each shared actor's summed gradient so far this round, by owner. */
-  readonly #sharedGrads = new Map<number, { sum: Float32Array; count: number }>();
+  readonly #sharedGrads = new Map<number, Float32Array>();
   #rounds = 0;
 
   constructor(options: GumbelOptions, rng: Pcg32) {
@@ -280,6 +282,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
     this.#heads = agents.map((agent) => this.#head(agent));
     const owner = actorOwners(agents, variants, options.shareActors ?? false);
     this.actorOwner = owner;
+    this.#sharers = owner.map((_, i) => owner.filter((o) => o === i).length);
     agents.forEach((agent, i) => {
       const critic = [this.criticInputSize(i), ...criticHidden, 1];
       const sizes = [agent.observationSize, ...actorHidden, agent.actionSize];
@@ -641,18 +644,18 @@ export class GumbelMaddpg implements AlgorithmInstance {
    * of its sharers' gradients once the last of them has given its own (undefined before).
    */
   #sharedGradient(agent: number, grads: Float32Array): Float32Array | undefined {
-    const owner = this.actorOwner[agent];
-    const sharers = this.actorOwner.filter((o) => o === owner).length;
+    const owner = this.actorOwner[agent], sharers = this.#sharers[owner];
     if (sharers === 1) return grads;
-    const entry = this.#sharedGrads.get(owner) ?? { sum: new Float32Array(grads.length), count: 0 };
-    for (let k = 0; k < grads.length; k++) entry.sum[k] += grads[k];
-    entry.count++;
-    if (entry.count < sharers) {
-      this.#sharedGrads.set(owner, entry);
+    // The round's first sharer leaves its own array as the sum.
+    const sum = this.#sharedGrads.get(owner) ?? grads;
+    if (sum !== grads) { for (let k = 0; k < grads.length; k++) sum[k] += grads[k]; }
+    // Agents update in order, so the actor's last sharer is the last agent that uses it.
+    if (agent !== this.actorOwner.lastIndexOf(owner)) {
+      this.#sharedGrads.set(owner, sum);
       return undefined;
     }
     this.#sharedGrads.delete(owner);
-    return entry.sum.map((g) => g / sharers);
+    return sum.map((g) => g / sharers);
   }
 
   /** Soft-updates every target actor, and the target critics of `criticsOf` (default all). */
