@@ -32,8 +32,9 @@ const HELP = `Usage: deno task plot [flags]
 Writes Vega-Lite charts (.vl.json, .svg, .png) of training runs.
 
   --run DIR          a run (DIR/charts/) or a multi-seed experiment with DIR/seed_<n>/
-                     runs (each seed's charts, plus DIR/charts/reward_band.* and
-                     DIR/summary.csv); repeatable; default: every run under results/
+                     runs (each finished seed's charts, plus DIR/charts/reward_band.*
+                     and DIR/summary.csv over them; seeds still training are named and
+                     left out); repeatable; default: every run under results/
   --reference FILE   add the PyTorch notebook's curves (run_notebook.sh output);
                      repeatable: several files are averaged per episode
   --compare A B …    overlay the moving-average rewards of runs A, B, … in one chart
@@ -68,6 +69,25 @@ async function seedDirs(dir: string): Promise<{ seed: number; dir: string }[]> {
   return found.sort((a, b) => a.seed - b.seed);
 }
 
+/**
+ * The `seed_<n>` runs of an experiment that have finished (a `summary.json`); those still
+ * training or interrupted are named and left out of its band. `undefined`: no seed runs.
+ */
+async function finishedSeeds(dir: string): Promise<{ seed: number; dir: string }[] | undefined> {
+  const seeds = await seedDirs(dir);
+  if (seeds.length === 0) return undefined;
+  const done = await Promise.all(seeds.map((s) => exists(`${s.dir}/summary.json`)));
+  const finished = seeds.filter((_, k) => done[k]);
+  const unfinished = seeds.filter((_, k) => !done[k]).map((s) => s.seed).join(", ");
+  if (finished.length === 0) {
+    throw new UsageError(`--run ${dir}: none of its seeds (${unfinished}) has finished`);
+  }
+  if (unfinished !== "") {
+    console.log(`${dir}: seeds ${unfinished} have not finished; the band is over the others`);
+  }
+  return finished;
+}
+
 async function readTarget(dir: string): Promise<Target> {
   let info: Deno.FileInfo;
   try {
@@ -77,8 +97,8 @@ async function readTarget(dir: string): Promise<Target> {
   }
   if (!info.isDirectory) throw new UsageError(`--run ${dir} is not a directory`);
   if (!(await exists(`${dir}/metrics.csv`))) {
-    const seeds = await seedDirs(dir);
-    if (seeds.length > 0) {
+    const seeds = await finishedSeeds(dir);
+    if (seeds !== undefined) {
       return {
         kind: "experiment",
         dir,

@@ -13,6 +13,7 @@ import {
 } from "../lib/plot/specs.ts";
 import type { Spec } from "../lib/plot/specs.ts";
 import { UsageError } from "../lib/errors.ts";
+import { exists } from "../lib/files.ts";
 import { summaryCsv } from "../scripts/plot.ts";
 import { assertUsageError, ROOT, runScript } from "./_run.ts";
 import type { Run } from "./_run.ts";
@@ -165,8 +166,11 @@ Deno.test("plot writes every chart of a run, an experiment's band and summary, a
   for (const seed of [0, 1, 2]) {
     await makeRun(`${work}/results/exp/seed_${seed}`, fixtureCsv, summary(10 + seed));
   }
+  await makeRun(`${work}/results/exp/seed_3`); // still training: no summary.json
   const result = await plot(["--reference", `${FIXTURES}/reference_small.json`], work);
   assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /exp: seeds 3 have not finished; the band is over the others/);
+  assert.equal(await exists(`${work}/results/exp/seed_3/charts`), false);
   for (const dir of ["single", "exp/seed_0", "exp/seed_2"]) {
     for (const chart of ["reward", "critic_loss", "actor_loss", "dashboard"]) {
       for (const ext of ["vl.json", "svg", "png"]) {
@@ -178,6 +182,7 @@ Deno.test("plot writes every chart of a run, an experiment's band and summary, a
     await Deno.readTextFile(`${work}/results/exp/charts/reward_band.vl.json`),
   );
   assert.equal(band.layer.length, 4, "min-max, std, mean, reference");
+  assert.match(JSON.stringify(band.title), /over 3 seeds \(0, 1, 2\)/);
   const csv = (await Deno.readTextFile(`${work}/results/exp/summary.csv`)).trim().split("\n");
   assert.equal(csv.length, 6);
   assert.match(csv[4], /^mean,.*,11$/);
@@ -225,6 +230,11 @@ Deno.test("plot refuses bad input with one line, exit code 2, and writes no char
   assertUsageError(
     await plot(["--run", `${work}/missing`], work),
     /--run .*missing does not exist/,
+  );
+  await makeRun(`${work}/training/seed_0`);
+  assertUsageError(
+    await plot(["--run", `${work}/training`], work),
+    /--run .*training: none of its seeds \(0\) has finished/,
   );
   assertUsageError(
     await plot(["--run", `${work}/good`, "--reference", `${work}/bad_ref.json`], work),
