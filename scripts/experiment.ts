@@ -211,6 +211,11 @@ interface Trained {
   failed: Set<string>;
 }
 
+/** `n` and `what`, plural unless `n` is 1: `count(1, "seed")` is `"1 seed"`. */
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
 /** Trains every unfinished (variant, seed) of the chosen variants, `workers` at a time. */
 async function trainAll(
   plans: Plan[],
@@ -224,7 +229,6 @@ async function trainAll(
   );
   const total = chosen.length * options.seeds.length;
   const interrupted = jobs.filter(({ run }) => status.get(run) === "interrupted").length;
-  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
   const size = `${count(chosen.length, "variant")} × ${count(options.seeds.length, "seed")}`;
   console.log(
     `${options.name}: ${size}; ` +
@@ -408,7 +412,7 @@ async function collect(
     }
     const keptCount = seeds.length - runs;
     console.log(
-      `  ${plan.variant}: evaluated ${runs} seeds` +
+      `  ${plan.variant}: evaluated ${count(runs, "seed")}` +
         (keptCount > 0 ? `, ${keptCount} more from their kept records` : ""),
     );
     if (runs > 0) await plotVariant(plan.dir);
