@@ -78,12 +78,16 @@ async function finishedSeeds(dir: string): Promise<{ seed: number; dir: string }
   if (seeds.length === 0) return undefined;
   const done = await Promise.all(seeds.map((s) => exists(`${s.dir}/summary.json`)));
   const finished = seeds.filter((_, k) => done[k]);
-  const unfinished = seeds.filter((_, k) => !done[k]).map((s) => s.seed).join(", ");
+  const unfinished = seeds.filter((_, k) => !done[k]).map((s) => s.seed);
   if (finished.length === 0) {
-    throw new UsageError(`--run ${dir}: none of its seeds (${unfinished}) has finished`);
+    throw new UsageError(`--run ${dir}: none of its seeds (${unfinished.join(", ")}) has finished`);
   }
-  if (unfinished !== "") {
-    console.log(`${dir}: seeds ${unfinished} have not finished; the band is over the others`);
+  if (unfinished.length > 0) {
+    const which = unfinished.length === 1 ? "seed" : "seeds";
+    const verb = unfinished.length === 1 ? "has" : "have";
+    console.log(
+      `${dir}: ${which} ${unfinished.join(", ")} ${verb} not finished; the band is over the others`,
+    );
   }
   return finished;
 }

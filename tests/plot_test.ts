@@ -169,7 +169,7 @@ Deno.test("plot writes every chart of a run, an experiment's band and summary, a
   await makeRun(`${work}/results/exp/seed_3`); // still training: no summary.json
   const result = await plot(["--reference", `${FIXTURES}/reference_small.json`], work);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /exp: seeds 3 have not finished; the band is over the others/);
+  assert.match(result.stdout, /exp: seed 3 has not finished; the band is over the others/);
   assert.equal(await exists(`${work}/results/exp/seed_3/charts`), false);
   for (const dir of ["single", "exp/seed_0", "exp/seed_2"]) {
     for (const chart of ["reward", "critic_loss", "actor_loss", "dashboard"]) {
