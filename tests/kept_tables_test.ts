@@ -1,0 +1,97 @@
+/**
+ * The experiment tables git keeps are what `deno task experiment` rebuilds from the evaluation
+ * records git keeps beside them, as on a fresh clone: same seeds, same budget, byte for byte.
+ */
+import assert from "node:assert/strict";
+import { ROOT, runScript } from "./_run.ts";
+
+/** A kept table: where it is, and the records of its variants. */
+interface KeptTable {
+  dir: string;
+  name: string;
+  records: {
+    variant: string;
+    file: string;
+    seed: number;
+    episodes: number;
+    evalEpisodes: number;
+  }[];
+}
+
+/** Every `results/experiments*\/<name>/table.json` and the `eval_seed_<n>.json` beside it. */
+async function keptTables(): Promise<KeptTable[]> {
+  const tables: KeptTable[] = [];
+  for await (const top of Deno.readDir(`${ROOT}results`)) {
+    if (!top.isDirectory || !top.name.startsWith("experiments")) continue;
+    for await (const entry of Deno.readDir(`${ROOT}results/${top.name}`)) {
+      const dir = `${ROOT}results/${top.name}/${entry.name}`;
+      if (!entry.isDirectory) continue;
+      const table: KeptTable = { dir, name: entry.name, records: [] };
+      for await (const variant of Deno.readDir(dir)) {
+        if (!variant.isDirectory) continue;
+        for await (const file of Deno.readDir(`${dir}/${variant.name}`)) {
+          if (!/^eval_seed_\d+\.json$/.test(file.name)) continue;
+          const path = `${dir}/${variant.name}/${file.name}`;
+          const record = JSON.parse(await Deno.readTextFile(path));
+          table.records.push({
+            variant: variant.name,
+            file: file.name,
+            seed: record.seed,
+            episodes: record.settings.episodes,
+            evalEpisodes: record.evalEpisodes,
+          });
+        }
+      }
+      tables.push(table);
+    }
+  }
+  return tables;
+}
+
+/** The flags that rebuild `table` from its records alone (no variant is missing a seed). */
+function rebuildArgs(table: KeptTable, out: string): string[] {
+  const seeds = [...new Set(table.records.map((r) => r.seed))].sort((a, b) => a - b);
+  const variants = [...new Set(table.records.map((r) => r.variant))].filter((variant) =>
+    seeds.every((seed) => table.records.some((r) => r.variant === variant && r.seed === seed))
+  );
+  assert.ok(variants.length > 0, `${table.dir}: no variant has a record of every seed`);
+  const one = (key: "episodes" | "evalEpisodes") => {
+    const values = new Set(table.records.map((r) => r[key]));
+    assert.equal(values.size, 1, `${table.dir}: records of several ${key}`);
+    return String([...values][0]);
+  };
+  return [
+    table.name,
+    ...["--seeds", seeds.join(","), "--variants", variants.join(",")],
+    ...["--episodes", one("episodes"), "--eval-episodes", one("evalEpisodes"), "--out", out],
+  ];
+}
+
+Deno.test("kept experiment tables: rebuilt from their kept records alone, byte for byte", async () => {
+  const tables = (await keptTables()).filter((table) => table.records.length > 0);
+  assert.ok(tables.some((table) => table.name === "adversary_peer"));
+  for (const table of tables) {
+    const out = await Deno.makeTempDir();
+    try {
+      for (const record of table.records) {
+        await Deno.mkdir(`${out}/${table.name}/${record.variant}`, { recursive: true });
+        await Deno.copyFile(
+          `${table.dir}/${record.variant}/${record.file}`,
+          `${out}/${table.name}/${record.variant}/${record.file}`,
+        );
+      }
+      const run = await runScript("experiment", rebuildArgs(table, out), ROOT);
+      assert.equal(run.code, 0, `${table.dir}: ${run.stderr}`);
+      assert.doesNotMatch(run.stdout, /training [1-9]/, `${table.dir} trained: ${run.stdout}`);
+      for (const file of ["table.md", "table.json"]) {
+        assert.equal(
+          await Deno.readTextFile(`${out}/${table.name}/${file}`),
+          await Deno.readTextFile(`${table.dir}/${file}`),
+          `${table.dir}/${file} is not what its records rebuild`,
+        );
+      }
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  }
+});
