@@ -11,14 +11,13 @@ interface KeptTable {
   name: string;
   records: {
     variant: string;
-    file: string;
     seed: number;
     episodes: number;
     evalEpisodes: number;
   }[];
 }
 
-/** Every `results/experiments*\/<name>/table.json` and the `eval_seed_<n>.json` beside it. */
+/** Every `results/experiments*\/<name>/` and the `eval_seed_<n>.json` records of its variants. */
 async function keptTables(): Promise<KeptTable[]> {
   const tables: KeptTable[] = [];
   for await (const top of Deno.readDir(`${ROOT}results`)) {
@@ -35,7 +34,6 @@ async function keptTables(): Promise<KeptTable[]> {
           const record = JSON.parse(await Deno.readTextFile(path));
           table.records.push({
             variant: variant.name,
-            file: file.name,
             seed: record.seed,
             episodes: record.settings.episodes,
             evalEpisodes: record.evalEpisodes,
@@ -73,12 +71,10 @@ Deno.test("kept experiment tables: rebuilt from their kept records alone, byte f
   for (const table of tables) {
     const out = await Deno.makeTempDir();
     try {
-      for (const record of table.records) {
-        await Deno.mkdir(`${out}/${table.name}/${record.variant}`, { recursive: true });
-        await Deno.copyFile(
-          `${table.dir}/${record.variant}/${record.file}`,
-          `${out}/${table.name}/${record.variant}/${record.file}`,
-        );
+      for (const { variant, seed } of table.records) {
+        await Deno.mkdir(`${out}/${table.name}/${variant}`, { recursive: true });
+        const file = `${variant}/eval_seed_${seed}.json`;
+        await Deno.copyFile(`${table.dir}/${file}`, `${out}/${table.name}/${file}`);
       }
       const run = await runScript("experiment", rebuildArgs(table, out), ROOT);
       assert.equal(run.code, 0, `${table.dir}: ${run.stderr}`);
