@@ -56,6 +56,13 @@ export { Adam, clipGradNorm } from "./lib/nn/adam.ts";
 export type { AdamOptions, AdamState } from "./lib/nn/adam.ts";
 export { TfMlp } from "./lib/nn/tf_mlp.ts";
 export { gumbelSoftmax, gumbelSoftmaxBackward } from "./lib/nn/gumbel.ts";
+export {
+  isTorchTensor,
+  mlpFromStateDict,
+  readTorchCheckpoint,
+  stateDictAt,
+} from "./lib/nn/torch_state_dict.ts";
+export type { StateDict, TorchTensor } from "./lib/nn/torch_state_dict.ts";
 export { argmax, sampleCategorical, selectActions } from "./lib/agent/policy.ts";
 export type { ActionMode } from "./lib/agent/policy.ts";
 export type {

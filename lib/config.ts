@@ -282,7 +282,8 @@ export function trainHelp(): string {
   return lines.join("\n");
 }
 
-async function readJson(path: string, what: string): Promise<unknown> {
+/** The JSON in `path`; a missing file is a one-line error ending in `what`. */
+export async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);

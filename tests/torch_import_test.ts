@@ -1,0 +1,225 @@
+/**
+ * PyTorch checkpoints: reading a `torch.save` file of state dicts, importing its actors into a
+ * run directory, and cross-play between runs. The fixture is what maddpg-zoo-torch's
+ * `MADDPG.save` writes for simple_tag_v3, with hidden layers of 8
+ * (`tests/fixtures/torch/make_state_dict_fixture.py`).
+ */
+import assert from "node:assert/strict";
+import { saveMlp } from "../lib/checkpoint.ts";
+import { DEFAULT_TRAIN_CONFIG } from "../lib/config_fields.ts";
+import type { TrainConfig } from "../lib/config.ts";
+import { UsageError } from "../lib/errors.ts";
+import {
+  isTorchTensor,
+  mlpFromStateDict,
+  readTorchCheckpoint,
+  stateDictAt,
+} from "../lib/nn/torch_state_dict.ts";
+import { crossplay, crossplayTable } from "../scripts/crossplay.ts";
+import { evaluate, loadRun } from "../scripts/evaluate.ts";
+import { importTorch } from "../scripts/import_torch.ts";
+import { assertUsageError, ROOT, runScript, snapshot } from "./_run.ts";
+
+const FIXTURE = `${ROOT}tests/fixtures/torch/actors_tag.pt`;
+const PROBES: { probes: { observations: number[][]; actions: number[][] }[] } = JSON.parse(
+  await Deno.readTextFile(`${ROOT}tests/fixtures/torch/actors_tag.json`),
+);
+const TAG: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  algo: "maddpg",
+  env: "simple_tag_v3",
+  envOptions: { continuous_actions: "true" },
+  actorHidden: [8, 8],
+  criticHidden: [8, 8],
+  actorOutput: "tanh",
+  seed: 7,
+};
+
+/** Asserts `actual` within 1e-6 of `expected`, element by element. */
+function assertClose(actual: ArrayLike<number>, expected: readonly number[], what: string) {
+  assert.equal(actual.length, expected.length, what);
+  for (let k = 0; k < expected.length; k++) {
+    assert.ok(
+      Math.abs(actual[k] - expected[k]) < 1e-6,
+      `${what}[${k}]: ${actual[k]} vs ${expected[k]}`,
+    );
+  }
+}
+
+Deno.test("a torch.save dict of state dicts reads back with its names, shapes and values", async () => {
+  const root = readTorchCheckpoint(await Deno.readFile(FIXTURE), "actors_tag.pt") as Map<
+    string,
+    unknown
+  >;
+  assert.deepEqual(
+    [...root.keys()],
+    [0, 1, 2, 3].flatMap((i) => [`agent_${i}_actor`, `agent_${i}_critic`]),
+  );
+  const actor = stateDictAt(root, "agent_3_actor", "fixture");
+  assert.deepEqual(
+    [...actor].map(([name, t]) => [name, t.shape]),
+    [["fc1.weight", [8, 14]], ["fc1.bias", [8]], ["fc2.weight", [8, 8]], ["fc2.bias", [8]], [
+      "fc3.weight",
+      [5, 8],
+    ], ["fc3.bias", [5]]],
+  );
+  assert.ok([...actor.values()].every(isTorchTensor));
+  // An nn.Sequential's layers are named 0 and 2 (the ReLU between them holds no parameters).
+  const critic = mlpFromStateDict(stateDictAt(root, "agent_0_critic", "fixture"), [
+    "relu",
+    "linear",
+  ], "c");
+  assert.deepEqual(critic.sizes, [82, 8, 1]);
+});
+
+Deno.test("each imported actor gives torch's actions on the probe observations", async () => {
+  const root = readTorchCheckpoint(await Deno.readFile(FIXTURE), "fixture");
+  PROBES.probes.forEach(({ observations, actions }, i) => {
+    const net = mlpFromStateDict(stateDictAt(root, `agent_${i}_actor`, "f"), [
+      "relu",
+      "relu",
+      "tanh",
+    ], "f");
+    observations.forEach((obs, k) => {
+      // maddpg-zoo-torch scales tanh to the box [0, 1] as 0.5 · y + 0.5, as this project does.
+      const box = Array.from(net.forward(obs), (y) => 0.5 * y + 0.5);
+      assertClose(box, actions[k], `agent ${i} probe ${k}`);
+    });
+  });
+});
+
+Deno.test("unreadable or unsuitable checkpoints are one-line errors that name the file", async () => {
+  const bytes = await Deno.readFile(FIXTURE);
+  assert.throws(
+    () => readTorchCheckpoint(new Uint8Array([1, 2, 3]), "x.pt"),
+    /^UsageError: x\.pt is not a torch\.save zip/,
+  );
+  const root = readTorchCheckpoint(bytes, "f.pt");
+  assert.throws(
+    () => stateDictAt(root, "agent_9_actor", "f.pt"),
+    /f\.pt holds no state dict "agent_9_actor" \(it holds: agent_0_actor, /,
+  );
+  assert.throws(
+    () => mlpFromStateDict(stateDictAt(root, "agent_0_actor", "f.pt"), ["relu", "linear"], "f.pt"),
+    (e) => e instanceof UsageError && /holds 3 linear layers .*expected 2/.test(e.message),
+  );
+});
+
+Deno.test("import-torch writes a run that evaluate reads; crossplay mixes the teams of two runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.equal(await importTorch({ from: FIXTURE, config: TAG, out: `${dir}/a` }), 4);
+    const run = await loadRun(`${dir}/a`);
+    assert.equal(run.config.seed, 7);
+    PROBES.probes.forEach(({ observations, actions }, i) => {
+      assertClose(
+        Array.from(run.actors[i].forward(observations[0]), (y) => 0.5 * y + 0.5),
+        actions[0],
+        `a ${i}`,
+      );
+    });
+    // Run b: the same adversaries, another prey (its actor's weights negated).
+    await importTorch({ from: FIXTURE, config: TAG, out: `${dir}/b` });
+    const prey = run.actors[3].clone();
+    prey.params.forEach((v, k) => (prey.params[k] = -v));
+    prey.touch();
+    await saveMlp(prey, `${dir}/b/checkpoint/agent_3/actor`);
+    const options = { episodes: 20, seed: 3 };
+    const pairings = await crossplay({ runs: [`${dir}/a`], against: `${dir}/b`, ...options });
+    const own = async (r: string) => (await evaluate(r, { ...options, policy: "greedy" })).measures;
+    const [ownA, ownB] = [await own(`${dir}/a`), await own(`${dir}/b`)];
+    assert.notDeepEqual(ownA, ownB, "the prey differ");
+    assert.deepEqual(
+      pairings.map((p) => [p.adversaries.slice(dir.length), p.good.slice(dir.length)]),
+      [
+        ["/b", "/b"],
+        ["/a", "/a"],
+        ["/a", "/b"],
+        ["/b", "/a"],
+      ],
+    );
+    // Equal adversaries: a's adversaries with b's prey is b's own game, and the other way round.
+    assert.deepEqual(pairings.map((p) => p.measures), [ownB, ownA, ownB, ownA]);
+    const table = crossplayTable(pairings, `${dir}/b`).split("\n");
+    assert.equal(
+      table[0],
+      "| adversaries | good agents | team_adversaries_return | team_good_return | touches |",
+    );
+    assert.equal(table.length, 2 + 4 + 3);
+    assert.match(table[6], /^\| each run's own game \(mean ± std of 1\) \| \| /);
+    const args = ["--runs", `${dir}/a`, "--against", `${dir}/b`, "--episodes", "20", "--seed", "3"];
+    const written = await runScript("crossplay", [...args, "--out", `${dir}/x.json`], dir);
+    assert.equal(written.code, 0, written.stderr);
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/x.json`));
+    assert.deepEqual(record.pairings.map((p: { measures: unknown }) => p.measures), [
+      ownB,
+      ownA,
+      ownB,
+      ownA,
+    ]);
+    assert.equal(await Deno.readTextFile(`${dir}/x.md`), table.join("\n") + "\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("import-torch and crossplay refuse bad input with one line, exit code 2, nothing written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = `${dir}/tag.json`;
+    const { seed: _, ...fields } = TAG;
+    await Deno.writeTextFile(config, JSON.stringify(fields));
+    await Deno.writeTextFile(
+      `${dir}/wide.json`,
+      JSON.stringify({ ...fields, actorHidden: [64, 64] }),
+    );
+    const before = await snapshot(dir);
+    const cases: [string, string[], RegExp][] = [
+      ["import-torch", ["--config", config, "--out", `${dir}/o`], /^error: --from is required/],
+      [
+        "import-torch",
+        ["--from", `${dir}/none.pt`, "--config", config, "--out", `${dir}/o`],
+        /Cannot read .*none\.pt/,
+      ],
+      [
+        "import-torch",
+        ["--from", config, "--config", config, "--out", `${dir}/o`],
+        /tag\.json is not a torch\.save zip archive/,
+      ],
+      [
+        "import-torch",
+        ["--from", FIXTURE, "--config", `${dir}/wide.json`, "--out", `${dir}/o`],
+        /"agent_0_actor" has layers \[16,8,8,5\], but adversary_0 of simple_tag_v3 with --actor-hidden 64,64 needs \[16,64,64,5\]/,
+      ],
+      ["import-torch", [
+        "--from",
+        FIXTURE,
+        "--config",
+        config,
+        "--out",
+        `${dir}/o`,
+        "--actor-key",
+        "actor_{i}",
+      ], /holds no state dict "actor_0"/],
+      [
+        "import-torch",
+        ["--from", FIXTURE, "--config", config, "--out", dir],
+        /already holds files/,
+      ],
+      ["crossplay", ["--runs", `${dir}/o`], /--runs and --against are required/],
+      ["crossplay", ["--runs", ",", "--against", dir], /--runs "," names no run/],
+      ["crossplay", ["--runs", `${dir}/o`, "--against", dir, "--episodes", "0"], /--episodes/],
+      [
+        "crossplay",
+        ["--runs", `${dir}/o`, "--against", dir, "--out", `${dir}/t.md`],
+        /must name a \.json file/,
+      ],
+    ];
+    for (const [script, args, pattern] of cases) {
+      assertUsageError(await runScript(script.replace("-", "_"), args, dir), pattern);
+    }
+    assert.deepEqual(await snapshot(dir), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
