@@ -21,7 +21,11 @@ import { importTorch } from "../scripts/import_torch.ts";
 import { assertUsageError, ROOT, runScript, snapshot } from "./_run.ts";
 
 const FIXTURE = `${ROOT}tests/fixtures/torch/actors_tag.pt`;
-const PROBES: { probes: { observations: number[][]; actions: number[][] }[] } = JSON.parse(
+const PROBES: {
+  probes: { observations: number[][]; actions: number[][] }[];
+  seed: number;
+  episodes: number[][];
+} = JSON.parse(
   await Deno.readTextFile(`${ROOT}tests/fixtures/torch/actors_tag.json`),
 );
 const TAG: TrainConfig = {
@@ -35,12 +39,17 @@ const TAG: TrainConfig = {
   seed: 7,
 };
 
-/** Asserts `actual` within 1e-6 of `expected`, element by element. */
-function assertClose(actual: ArrayLike<number>, expected: readonly number[], what: string) {
+/** Asserts `actual` within `tolerance` of `expected`, element by element. */
+function assertClose(
+  actual: ArrayLike<number>,
+  expected: readonly number[],
+  what: string,
+  tolerance = 1e-6,
+) {
   assert.equal(actual.length, expected.length, what);
   for (let k = 0; k < expected.length; k++) {
     assert.ok(
-      Math.abs(actual[k] - expected[k]) < 1e-6,
+      Math.abs(actual[k] - expected[k]) < tolerance,
       `${what}[${k}]: ${actual[k]} vs ${expected[k]}`,
     );
   }
@@ -118,6 +127,16 @@ Deno.test("import-torch writes a run that evaluate reads; crossplay mixes the te
         `a ${i}`,
       );
     });
+    // The imported actors play our simple_tag_v3 as they play MPE2's own in Python: the same
+    // touches, and the prey's boundary penalties to float32 rounding of the actions (~1e-6).
+    const played = await evaluate(`${dir}/a`, {
+      episodes: PROBES.episodes.length,
+      policy: "greedy",
+      seed: PROBES.seed,
+    });
+    played.episodes.forEach((e, k) =>
+      assertClose(e.returns, PROBES.episodes[k], `episode ${k}`, 1e-4)
+    );
     // Run b: the same adversaries, another prey (its actor's weights negated).
     await importTorch({ from: FIXTURE, config: TAG, out: `${dir}/b` });
     const prey = run.actors[3].clone();
