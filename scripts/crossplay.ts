@@ -136,6 +136,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   if (out !== undefined && !out.endsWith(".json")) {
     throw new UsageError(`--out ${out} must name a .json file (the table goes beside it as .md)`);
   }
+  if (out?.includes("/")) await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
   const pairings = await crossplay({ runs, against, episodes, seed });
   const table = crossplayTable(pairings, against);
   console.log(table);

@@ -91,3 +91,18 @@ Deno.test("kept experiment tables: rebuilt from their kept records alone, byte f
     }
   }
 });
+
+Deno.test("every kept cross-play table is its kept record's pairings, formatted", async () => {
+  const { crossplayTable } = await import("../scripts/crossplay.ts");
+  const dir = `${ROOT}results/crossplay`;
+  let checked = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".json")) continue;
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}`));
+    assert.equal(record.pairings.length, 1 + 3 * record.runs.length, entry.name);
+    const table = await Deno.readTextFile(`${dir}/${entry.name.replace(/\.json$/, ".md")}`);
+    assert.equal(table, crossplayTable(record.pairings, record.against) + "\n", entry.name);
+    checked++;
+  }
+  assert.ok(checked >= 4, `${checked} cross-play records`);
+});

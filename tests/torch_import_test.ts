@@ -167,16 +167,16 @@ Deno.test("import-torch writes a run that evaluate reads; crossplay mixes the te
     assert.equal(table.length, 2 + 4 + 3);
     assert.match(table[6], /^\| each run's own game \(mean ± std of 1\) \| \| /);
     const args = ["--runs", `${dir}/a`, "--against", `${dir}/b`, "--episodes", "20", "--seed", "3"];
-    const written = await runScript("crossplay", [...args, "--out", `${dir}/x.json`], dir);
+    const written = await runScript("crossplay", [...args, "--out", `${dir}/new/x.json`], dir);
     assert.equal(written.code, 0, written.stderr);
-    const record = JSON.parse(await Deno.readTextFile(`${dir}/x.json`));
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/new/x.json`));
     assert.deepEqual(record.pairings.map((p: { measures: unknown }) => p.measures), [
       ownB,
       ownA,
       ownB,
       ownA,
     ]);
-    assert.equal(await Deno.readTextFile(`${dir}/x.md`), table.join("\n") + "\n");
+    assert.equal(await Deno.readTextFile(`${dir}/new/x.md`), table.join("\n") + "\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
