@@ -27,6 +27,9 @@ The first frame is the reset state, then one frame per step.
   --run DIR          a run directory written by train: its actors act in its environment
   --env ID           an environment, acted in by a random policy (no training needed)
   --env-option K=V   an option of --env's environment (repeatable)
+  --adversaries-from DIR
+                     with --run: the adversaries act with the actors of this other run of the
+                     same environment (as evaluate and crossplay pit teams)
   --policy P         with --run: greedy (default) or sample; with --env: random (default)
   --seed N           seed of the reset and of sampled actions [--run: the run's; --env: 0]
   --steps N          at most N steps [the environment's step limit]
@@ -81,6 +84,8 @@ export interface RunEpisodeOptions {
   seed?: number;
   /** Step limit; the run's when absent. */
   steps?: number;
+  /** Another run of the same environment whose adversaries play. */
+  adversariesFrom?: string;
 }
 
 /** One evaluation episode of a trained run's actors in the run's environment. */
@@ -95,12 +100,17 @@ export async function runEpisode(
     policy,
     seed: options.seed,
     maxSteps: options.steps,
+    adversariesFrom: options.adversariesFrom,
     onScene: (scene) => scenes.push(scene),
   });
   // evaluate() has checked config.json; read again for the names (defaults filled in).
   const path = `${runDir}/config.json`;
-  const config = configFromRecord(JSON.parse(await Deno.readTextFile(path)).config, path);
-  const { env: envId, algo: who } = config;
+  const record = JSON.parse(await Deno.readTextFile(path));
+  const { env: envId, algo } = configFromRecord(record.config, path);
+  // Actors brought in by import-torch say so: their algorithm is the config they were given.
+  const trained = record.importedFrom ? `${algo} (torch)` : algo;
+  const from = options.adversariesFrom?.replace(/\/+$/, "").split("/").pop();
+  const who = from === undefined ? trained : `${trained} vs adversaries of ${from}`;
   return { scenes, envId, who, seed: result.seed, reward: result.averageReward };
 }
 
@@ -176,8 +186,19 @@ async function chooseEpisode(values: Values): Promise<{ episode: RenderedEpisode
       throw new UsageError("--env-option goes with --env; a run uses its own options");
     }
     const out = outPath(values.out, `${runDir}/episode.gif`);
-    const episode = await runEpisode(runDir, { policy: values.policy, seed, steps });
+    const adversariesFrom = values["adversaries-from"] as string | undefined;
+    const episode = await runEpisode(runDir, {
+      policy: values.policy,
+      seed,
+      steps,
+      adversariesFrom,
+    });
     return { episode, out };
+  }
+  if (values["adversaries-from"] !== undefined) {
+    throw new UsageError(
+      "--adversaries-from goes with --run: a random policy has no adversaries to take",
+    );
   }
   const policy = values.policy ?? "random";
   if (policy !== "random") {
@@ -200,6 +221,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     run: { type: "string" },
     env: { type: "string" },
     "env-option": { type: "string", multiple: true },
+    "adversaries-from": { type: "string" },
     policy: { type: "string" },
     seed: { type: "string" },
     steps: { type: "string" },

@@ -91,6 +91,7 @@ Deno.test("render: bad input exits 2 with one line naming the value and writes n
       [["--env", "simple_v3", "--steps", "0"], /--steps must be a positive integer, got "0"/],
       [["--env", "simple_v3", "--out", "x.jpg"], /--out must end in .gif, .png or .apng/],
       [["--env", "simple_v3", "--colour"], /colour/],
+      [["--env", "simple_tag_v3", "--adversaries-from", "x"], /--adversaries-from goes with --run/],
     ];
     for (const [args, pattern] of cases) {
       assertUsageError(await runScript("render", args, dir), pattern);

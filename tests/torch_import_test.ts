@@ -18,6 +18,7 @@ import {
 import { crossplay, crossplayTable } from "../scripts/crossplay.ts";
 import { evaluate, loadRun } from "../scripts/evaluate.ts";
 import { importTorch } from "../scripts/import_torch.ts";
+import { runEpisode } from "../scripts/render.ts";
 import { assertUsageError, ROOT, runScript, snapshot } from "./_run.ts";
 
 const FIXTURE = `${ROOT}tests/fixtures/torch/actors_tag.pt`;
@@ -159,6 +160,22 @@ Deno.test("import-torch writes a run that evaluate reads; crossplay mixes the te
     );
     // Equal adversaries: a's adversaries with b's prey is b's own game, and the other way round.
     assert.deepEqual(pairings.map((p) => p.measures), [ownB, ownA, ownB, ownA]);
+    // render shows a mixed game: a's prey against run c's adversaries (another adversary_0).
+    await importTorch({ from: FIXTURE, config: TAG, out: `${dir}/c` });
+    const chaser = run.actors[0].clone();
+    chaser.params.forEach((v, k) => (chaser.params[k] = -v));
+    chaser.touch();
+    await saveMlp(chaser, `${dir}/c/checkpoint/agent_0/actor`);
+    const mixed = { episodes: 1, seed: 3, policy: "greedy" as const, adversariesFrom: `${dir}/c` };
+    const shown = await runEpisode(`${dir}/a`, { ...mixed, steps: undefined });
+    assert.equal(shown.who, "maddpg (torch) vs adversaries of c");
+    assert.equal(shown.scenes.length, 26);
+    const [withC, alone] = [
+      await evaluate(`${dir}/a`, mixed),
+      await evaluate(`${dir}/a`, { ...mixed, adversariesFrom: undefined }),
+    ];
+    assert.equal(shown.reward, withC.averageReward);
+    assert.notEqual(withC.averageReward, alone.averageReward);
     const table = crossplayTable(pairings, `${dir}/b`).split("\n");
     assert.equal(
       table[0],
