@@ -54,7 +54,7 @@ export async function syncDir(path: string): Promise<void> {
 }
 
 /** The directory part of `path` ("." for a bare name). */
-function parentOf(path: string): string {
+export function parentOf(path: string): string {
   const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   return slash < 0 ? "." : slash === 0 ? path.slice(0, 1) : path.slice(0, slash);
 }

@@ -10,7 +10,7 @@
  */
 import { integerFlag, parseFlags } from "../lib/cli.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
-import { writeFileAtomic } from "../lib/files.ts";
+import { parentOf, writeFileAtomic } from "../lib/files.ts";
 import { mean, sampleStd } from "../lib/stats.ts";
 import { evaluate } from "./evaluate.ts";
 
@@ -136,12 +136,12 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   if (out !== undefined && !out.endsWith(".json")) {
     throw new UsageError(`--out ${out} must name a .json file (the table goes beside it as .md)`);
   }
-  if (out?.includes("/")) await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
   const pairings = await crossplay({ runs, against, episodes, seed });
   const table = crossplayTable(pairings, against);
   console.log(table);
   if (out !== undefined) {
     const record = { against, runs, episodes, seed, policy: "greedy", pairings };
+    await Deno.mkdir(parentOf(out), { recursive: true });
     await writeFileAtomic(out, JSON.stringify(record, null, 2) + "\n");
     await writeFileAtomic(out.replace(/\.json$/, ".md"), table + "\n");
     console.log(`Wrote ${out} and ${out.replace(/\.json$/, ".md")}`);

@@ -75,6 +75,7 @@ export function importedActors(
 /** Writes the run directory; returns the number of actors written. */
 export async function importTorch(options: ImportOptions): Promise<number> {
   const { from, config, out } = options;
+  const actorKey = options.actorKey ?? "agent_{i}_actor";
   if (await isNonEmptyDir(out)) {
     throw new UsageError(`${out} already holds files; choose another --out`);
   }
@@ -84,20 +85,12 @@ export async function importTorch(options: ImportOptions): Promise<number> {
   } catch (error) {
     throw new UsageError(`Cannot read ${from}: ${(error as Error).message.split(":")[0]}`);
   }
-  const actors = importedActors(
-    readTorchCheckpoint(bytes, from),
-    config,
-    from,
-    options.actorKey ?? "agent_{i}_actor",
-  );
+  const actors = importedActors(readTorchCheckpoint(bytes, from), config, from, actorKey);
   await initBackend("cpu"); // saveMlp goes through tf.LayersModel.save; nothing is computed
   for (const [i, actor] of actors.entries()) {
     await saveMlp(actor, `${out}/checkpoint/agent_${i}/actor`, `actor_${i}`);
   }
-  const record = {
-    config,
-    importedFrom: { file: from, actorKey: options.actorKey ?? "agent_{i}_actor" },
-  };
+  const record = { config, importedFrom: { file: from, actorKey } };
   await writeFileAtomic(`${out}/config.json`, JSON.stringify(record, null, 2) + "\n");
   return actors.length;
 }

@@ -13,6 +13,7 @@ import type { ParallelEnv } from "../lib/env/parallel_env.ts";
 import { envIds, makeEnv, parseEnvOptionArgs } from "../lib/env/registry.ts";
 import type { Scene } from "../lib/env/scene.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
+import { parentOf } from "../lib/files.ts";
 import { writeAnimation } from "../lib/render/animation.ts";
 import { DEFAULT_SIZE } from "../lib/render/svg.ts";
 import { Pcg32 } from "../lib/rng.ts";
@@ -208,11 +209,6 @@ async function chooseEpisode(values: Values): Promise<{ episode: RenderedEpisode
   const out = outPath(values.out, `${envId}.gif`);
   const episode = randomEpisode(env, { seed: seed ?? 0, steps: steps ?? env.maxSteps });
   return { episode, out };
-}
-
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash <= 0 ? (slash === 0 ? "/" : ".") : path.slice(0, slash);
 }
 
 /** Parses flags, runs the episode, writes the animation. */

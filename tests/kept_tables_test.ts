@@ -3,6 +3,7 @@
  * records git keeps beside them, as on a fresh clone: same seeds, same budget, byte for byte.
  */
 import assert from "node:assert/strict";
+import { crossplayTable } from "../scripts/crossplay.ts";
 import { ROOT, runScript } from "./_run.ts";
 
 /** A kept table: where it is, and the records of its variants. */
@@ -93,7 +94,6 @@ Deno.test("kept experiment tables: rebuilt from their kept records alone, byte f
 });
 
 Deno.test("every kept cross-play table is its kept record's pairings, formatted", async () => {
-  const { crossplayTable } = await import("../scripts/crossplay.ts");
   const dir = `${ROOT}results/crossplay`;
   let checked = 0;
   for await (const entry of Deno.readDir(dir)) {
