@@ -38,20 +38,28 @@ export interface Pairing {
   measures: Record<string, number>;
 }
 
-/** What {@linkcode crossplay} plays. */
-export interface CrossplayOptions {
-  /** The runs compared. */
-  runs: string[];
-  /** The run they meet. */
-  against: string;
+/** How every game is played: greedy, on the same episodes. */
+export interface GameOptions {
   /** Evaluation episodes per pairing. */
   episodes: number;
   /** Seed of the environment's first reset. */
   seed: number;
 }
 
+/** What {@linkcode crossplay} plays. */
+export interface CrossplayOptions extends GameOptions {
+  /** The runs compared. */
+  runs: string[];
+  /** The run they meet. */
+  against: string;
+}
+
 /** The game with `good`'s good agents and `adversaries`' adversaries. */
-async function play(good: string, adversaries: string, options: CrossplayOptions) {
+export async function play(
+  good: string,
+  adversaries: string,
+  options: GameOptions,
+): Promise<Pairing> {
   const result = await evaluate(good, {
     episodes: options.episodes,
     policy: "greedy",
@@ -110,15 +118,40 @@ export function crossplayTable(pairings: Pairing[], against: string): string {
   return lines.join("\n");
 }
 
+/** The flags of every tool that plays pairings, besides the runs. */
+export const GAME_FLAGS = {
+  episodes: { type: "string" },
+  seed: { type: "string" },
+  out: { type: "string" },
+  help: { type: "boolean" },
+} as const;
+
+/** `--episodes`, `--seed` and `--out` checked: how the games are played, and where written. */
+export function gameFlags(values: Record<string, unknown>): GameOptions & { out?: string } {
+  const episodes = integerFlag("--episodes", values.episodes ?? "1000");
+  const seed = integerFlag("--seed", values.seed ?? "1000", true);
+  const out = values.out as string | undefined;
+  if (out !== undefined && !out.endsWith(".json")) {
+    throw new UsageError(`--out ${out} must name a .json file (the tables go beside it as .md)`);
+  }
+  return { episodes, seed, out };
+}
+
+/** Writes the record as `out` and the table beside it as `.md`, making their folder. */
+export async function writeRecord(out: string, record: object, table: string): Promise<void> {
+  const md = out.replace(/\.json$/, ".md");
+  await Deno.mkdir(parentOf(out), { recursive: true });
+  await writeFileAtomic(out, JSON.stringify(record, null, 2) + "\n");
+  await writeFileAtomic(md, table + "\n");
+  console.log(`Wrote ${out} and ${md}`);
+}
+
 /** Parses flags, plays, prints the table, writes `--out`. */
 export async function main(args: string[] = Deno.args): Promise<void> {
   const { values } = parseFlags(args, {
     runs: { type: "string" },
     against: { type: "string" },
-    episodes: { type: "string" },
-    seed: { type: "string" },
-    out: { type: "string" },
-    help: { type: "boolean" },
+    ...GAME_FLAGS,
   });
   if (values.help) {
     console.log(HELP);
@@ -130,21 +163,12 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const runs = (values.runs as string).split(",").filter((r) => r !== "");
   if (runs.length === 0) throw new UsageError(`--runs ${JSON.stringify(values.runs)} names no run`);
   const against = values.against as string;
-  const episodes = integerFlag("--episodes", values.episodes ?? "1000");
-  const seed = integerFlag("--seed", values.seed ?? "1000", true);
-  const out = values.out as string | undefined;
-  if (out !== undefined && !out.endsWith(".json")) {
-    throw new UsageError(`--out ${out} must name a .json file (the table goes beside it as .md)`);
-  }
+  const { episodes, seed, out } = gameFlags(values);
   const pairings = await crossplay({ runs, against, episodes, seed });
   const table = crossplayTable(pairings, against);
   console.log(table);
   if (out !== undefined) {
-    const record = { against, runs, episodes, seed, policy: "greedy", pairings };
-    await Deno.mkdir(parentOf(out), { recursive: true });
-    await writeFileAtomic(out, JSON.stringify(record, null, 2) + "\n");
-    await writeFileAtomic(out.replace(/\.json$/, ".md"), table + "\n");
-    console.log(`Wrote ${out} and ${out.replace(/\.json$/, ".md")}`);
+    await writeRecord(out, { against, runs, episodes, seed, policy: "greedy", pairings }, table);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { crossplayTable } from "../scripts/crossplay.ts";
+import { roundRobinTable } from "../scripts/round_robin.ts";
 import { ROOT, runScript } from "./_run.ts";
 
 /** A kept table: where it is, and the records of its variants. */
@@ -105,4 +106,17 @@ Deno.test("every kept cross-play table is its kept record's pairings, formatted"
     checked++;
   }
   assert.ok(checked >= 4, `${checked} cross-play records`);
+});
+
+Deno.test("every kept round-robin table is its kept record's pairings, formatted", async () => {
+  const dir = `${ROOT}results/round_robin`;
+  let checked = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".json")) continue;
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}`));
+    const table = await Deno.readTextFile(`${dir}/${entry.name.replace(/\.json$/, ".md")}`);
+    assert.equal(table, roundRobinTable(record.runs, record.pairings) + "\n", entry.name);
+    checked++;
+  }
+  assert.ok(checked >= 2, `${checked} round-robin records`);
 });
