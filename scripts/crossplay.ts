@@ -126,6 +126,11 @@ export const GAME_FLAGS = {
   help: { type: "boolean" },
 } as const;
 
+/** The run directories of a comma-separated `--runs`, without trailing slashes or empty names. */
+export function splitRuns(raw: string): string[] {
+  return raw.split(",").map((r) => r.replace(/[/\\]+$/, "")).filter((r) => r !== "");
+}
+
 /** `--episodes`, `--seed` and `--out` checked: how the games are played, and where written. */
 export function gameFlags(values: Record<string, unknown>): GameOptions & { out?: string } {
   const episodes = integerFlag("--episodes", values.episodes ?? "1000");
@@ -160,7 +165,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   if (values.runs === undefined || values.against === undefined) {
     throw new UsageError("--runs and --against are required (see --help)");
   }
-  const runs = (values.runs as string).split(",").filter((r) => r !== "");
+  const runs = splitRuns(values.runs as string);
   if (runs.length === 0) throw new UsageError(`--runs ${JSON.stringify(values.runs)} names no run`);
   const against = values.against as string;
   const { episodes, seed, out } = gameFlags(values);

@@ -20,6 +20,7 @@ import {
   type GameOptions,
   type Pairing,
   play,
+  splitRuns,
   writeRecord,
 } from "./crossplay.ts";
 
@@ -196,9 +197,8 @@ export function roundRobinTable(runs: string[], pairings: Pairing[]): string {
     ),
   ];
   for (const team of Object.keys(TEAMS) as Team[]) {
-    const [whose, other] = team === "adversaries"
-      ? [TEAM_NAMES.adversaries, TEAM_NAMES.good]
-      : [TEAM_NAMES.good, TEAM_NAMES.adversaries];
+    const whose = TEAM_NAMES[team];
+    const other = TEAM_NAMES[team === "adversaries" ? "good" : "adversaries"];
     lines.push(
       "",
       ...matrix(
@@ -230,8 +230,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     return;
   }
   if (values.runs === undefined) throw new UsageError("--runs is required (see --help)");
-  const runs = (values.runs as string).split(",").map((r) => r.replace(/[/\\]+$/, ""))
-    .filter((r) => r !== "");
+  const runs = splitRuns(values.runs as string);
   if (runs.length < 2) {
     throw new UsageError(`--runs ${JSON.stringify(values.runs)} names fewer than two runs`);
   }

@@ -1,16 +1,14 @@
 /**
  * Round robin: every run's adversaries against every run's good agents, and teams compared on
- * common opponents. The runs are the PyTorch fixture's actors (`torch_import_test.ts`), with
- * one agent's weights negated to make another team.
+ * common opponents. The runs are the PyTorch fixture's actors (`_torch_fixture.ts`), with one
+ * agent's weights negated to make another team.
  */
 import assert from "node:assert/strict";
-import { saveMlp } from "../lib/checkpoint.ts";
-import { DEFAULT_TRAIN_CONFIG } from "../lib/config_fields.ts";
 import type { Pairing } from "../scripts/crossplay.ts";
-import { evaluate, loadRun } from "../scripts/evaluate.ts";
-import { importTorch } from "../scripts/import_torch.ts";
+import { evaluate } from "../scripts/evaluate.ts";
 import { groupsOf, label, roundRobin, roundRobinTable, Scores } from "../scripts/round_robin.ts";
-import { assertUsageError, ROOT, runScript, snapshot } from "./_run.ts";
+import { assertUsageError, runScript, snapshot } from "./_run.ts";
+import { fixtureRun } from "./_torch_fixture.ts";
 
 /** A pairing whose only measures are the two team returns. */
 function game(adversaries: string, good: string, adversary: number, goodReturn: number): Pairing {
@@ -81,28 +79,6 @@ Deno.test("roundRobinTable compares the groups of runs that share a folder", () 
   // a over c on b's adversaries (-4 - -6), b over c on a's (-2 - -3).
   assert.equal(lines.at(-1), "| good agents | x | y | 1.50 (2 of 2) | – | 1.50 (2 of 2) |");
 });
-
-const FIXTURE = `${ROOT}tests/fixtures/torch/actors_tag.pt`;
-const TAG = {
-  ...DEFAULT_TRAIN_CONFIG,
-  algo: "maddpg" as const,
-  env: "simple_tag_v3",
-  envOptions: { continuous_actions: "true" },
-  actorHidden: [8, 8],
-  criticHidden: [8, 8],
-  actorOutput: "tanh" as const,
-  seed: 7,
-};
-
-/** Imports the fixture into `dir`, with agent `negated`'s weights negated if given. */
-async function fixtureRun(dir: string, negated?: number) {
-  await importTorch({ from: FIXTURE, config: TAG, out: dir });
-  if (negated === undefined) return;
-  const actor = (await loadRun(dir)).actors[negated].clone();
-  actor.params.forEach((v, k) => (actor.params[k] = -v));
-  actor.touch();
-  await saveMlp(actor, `${dir}/checkpoint/agent_${negated}/actor`);
-}
 
 Deno.test("round-robin plays every pairing as evaluate does, and writes its record and tables", async () => {
   const dir = await Deno.makeTempDir();

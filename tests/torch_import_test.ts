@@ -1,13 +1,8 @@
 /**
  * PyTorch checkpoints: reading a `torch.save` file of state dicts, importing its actors into a
- * run directory, and cross-play between runs. The fixture is what maddpg-zoo-torch's
- * `MADDPG.save` writes for simple_tag_v3, with hidden layers of 8
- * (`tests/fixtures/torch/make_state_dict_fixture.py`).
+ * run directory, and cross-play between runs, on the fixture of `_torch_fixture.ts`.
  */
 import assert from "node:assert/strict";
-import { saveMlp } from "../lib/checkpoint.ts";
-import { DEFAULT_TRAIN_CONFIG } from "../lib/config_fields.ts";
-import type { TrainConfig } from "../lib/config.ts";
 import { UsageError } from "../lib/errors.ts";
 import {
   isTorchTensor,
@@ -20,8 +15,8 @@ import { evaluate, loadRun } from "../scripts/evaluate.ts";
 import { importTorch } from "../scripts/import_torch.ts";
 import { runEpisode } from "../scripts/render.ts";
 import { assertUsageError, ROOT, runScript, snapshot } from "./_run.ts";
+import { FIXTURE, fixtureRun, TAG } from "./_torch_fixture.ts";
 
-const FIXTURE = `${ROOT}tests/fixtures/torch/actors_tag.pt`;
 const PROBES: {
   probes: { observations: number[][]; actions: number[][] }[];
   seed: number;
@@ -29,16 +24,6 @@ const PROBES: {
 } = JSON.parse(
   await Deno.readTextFile(`${ROOT}tests/fixtures/torch/actors_tag.json`),
 );
-const TAG: TrainConfig = {
-  ...DEFAULT_TRAIN_CONFIG,
-  algo: "maddpg",
-  env: "simple_tag_v3",
-  envOptions: { continuous_actions: "true" },
-  actorHidden: [8, 8],
-  criticHidden: [8, 8],
-  actorOutput: "tanh",
-  seed: 7,
-};
 
 /** Asserts `actual` within `tolerance` of `expected`, element by element. */
 function assertClose(
@@ -139,11 +124,7 @@ Deno.test("import-torch writes a run that evaluate reads; crossplay mixes the te
       assertClose(e.returns, PROBES.episodes[k], `episode ${k}`, 1e-4)
     );
     // Run b: the same adversaries, another prey (its actor's weights negated).
-    await importTorch({ from: FIXTURE, config: TAG, out: `${dir}/b` });
-    const prey = run.actors[3].clone();
-    prey.params.forEach((v, k) => (prey.params[k] = -v));
-    prey.touch();
-    await saveMlp(prey, `${dir}/b/checkpoint/agent_3/actor`);
+    await fixtureRun(`${dir}/b`, 3);
     const options = { episodes: 20, seed: 3 };
     const pairings = await crossplay({ runs: [`${dir}/a`], against: `${dir}/b`, ...options });
     const own = async (r: string) => (await evaluate(r, { ...options, policy: "greedy" })).measures;
@@ -161,11 +142,7 @@ Deno.test("import-torch writes a run that evaluate reads; crossplay mixes the te
     // Equal adversaries: a's adversaries with b's prey is b's own game, and the other way round.
     assert.deepEqual(pairings.map((p) => p.measures), [ownB, ownA, ownB, ownA]);
     // render shows a mixed game: a's prey against run c's adversaries (another adversary_0).
-    await importTorch({ from: FIXTURE, config: TAG, out: `${dir}/c` });
-    const chaser = run.actors[0].clone();
-    chaser.params.forEach((v, k) => (chaser.params[k] = -v));
-    chaser.touch();
-    await saveMlp(chaser, `${dir}/c/checkpoint/agent_0/actor`);
+    await fixtureRun(`${dir}/c`, 0);
     const mixed = { episodes: 1, seed: 3, policy: "greedy" as const, adversariesFrom: `${dir}/c` };
     const shown = await runEpisode(`${dir}/a`, { ...mixed, steps: undefined });
     assert.equal(shown.who, "maddpg (torch) vs adversaries of c");
