@@ -269,11 +269,11 @@ export class ReplayBuffer {
       throw new RangeError(`Batch holds ${out.size} rows, got ${indices.length} indices`);
     }
     const store = this.#store, n = this.numAgents;
+    // Element by element: a subarray per row would allocate thousands of views a batch.
     const copyRows = (from: Float32Array, to: Float32Array, width: number) => {
-      for (let b = 0; b < indices.length; b++) {
-        const row = indices[b];
-        if (width === 1) to[b] = from[row];
-        else to.set(from.subarray(row * width, (row + 1) * width), b * width);
+      for (let b = 0, at = 0; b < indices.length; b++) {
+        const start = indices[b] * width, end = start + width;
+        for (let k = start; k < end; k++) to[at++] = from[k];
       }
     };
     for (let i = 0; i < n; i++) {
