@@ -344,11 +344,15 @@ function countShapes(products: readonly MatMulShape[]) {
   return [...counts.values()];
 }
 
-/** Milliseconds per plain `tf.matMul` of `[m,k] x [k,n]` (≥ 50 ms of products timed). */
+/**
+ * Milliseconds per plain `tf.matMul` of `[m,k] x [k,n]` (≥ 50 ms of products timed, after a
+ * warm-up of 20 products or 50 ms, whichever ends first).
+ */
 function timeMatMul([m, k, n]: MatMulShape): number {
   const a = tf.randomUniform([m, k]) as tf.Tensor2D, b = tf.randomUniform([k, n]) as tf.Tensor2D;
   try {
-    for (let w = 0; w < 20; w++) tf.matMul(a, b).dispose(); // warm-up
+    const warmUp = performance.now();
+    for (let w = 0; w < 20 && performance.now() - warmUp < 50; w++) tf.matMul(a, b).dispose();
     let count = 0, elapsed = 0;
     const start = performance.now();
     while (elapsed < 50) {
@@ -763,27 +767,11 @@ async function mpeCases(seed: number, steps: number): Promise<MpeCase[]> {
 /** Square products, small to large, whose best rate bounds every product from above. */
 const SQUARE_SIZES = [128, 256, 512, 1024];
 
-/** GFLOP/s of a plain `tf.matMul` of two n×n matrices (median of `repeats`). */
-function squareGflops(n: number, repeats: number): number {
-  const a = tf.randomUniform([n, n]) as tf.Tensor2D, b = tf.randomUniform([n, n]) as tf.Tensor2D;
-  const reps = Math.max(3, Math.round(2e8 / (2 * n ** 3)));
-  try {
-    tf.matMul(a, b).dispose(); // warm-up
-    const ms = median(Array.from({ length: repeats }, () => {
-      const start = performance.now();
-      for (let r = 0; r < reps; r++) tf.matMul(a, b).dispose();
-      return (performance.now() - start) / reps;
-    }));
-    return gflops([n, n, n], ms);
-  } finally {
-    a.dispose();
-    b.dispose();
-  }
-}
-
 /** The best rate of {@linkcode SQUARE_SIZES}' products: tfjs-wasm's matMul at its fastest. */
 function peakGflops(repeats: number): number {
-  return Math.max(...SQUARE_SIZES.map((n) => squareGflops(n, repeats)));
+  const square = (n: number): MatMulShape => [n, n, n];
+  const ms = (n: number) => median(Array.from({ length: repeats }, () => timeMatMul(square(n))));
+  return Math.max(...SQUARE_SIZES.map((n) => gflops(square(n), ms(n))));
 }
 
 /** Median ms per update round of each case, inline and parallel; `[case][kind]`. */
