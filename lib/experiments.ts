@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { meanInterval, oneSampleP } from "./confidence.ts";
 import { mean, sampleStd } from "./stats.ts";
 
 /** One column of an experiment's table. */
@@ -32,6 +33,18 @@ export interface ExperimentDef {
   measures: readonly MeasureSpec[];
   /** Published numbers to compare with (printed under the table). */
   anchors: readonly string[];
+  /** Those of the anchors that a measure of the table is held against, seed by seed. */
+  anchorValues?: readonly AnchorValue[];
+}
+
+/** A published number that one measure of a table is held against. */
+export interface AnchorValue {
+  /** The measure's key (one of the table's {@linkcode MeasureSpec} keys). */
+  key: string;
+  /** The published number, in the measure's unit (before its `scale`). */
+  value: number;
+  /** Whose number it is. */
+  source: string;
 }
 
 /** Key of the mean per-agent training return over the last {@linkcode TRAIN_WINDOW} episodes. */
@@ -134,13 +147,27 @@ const TEAM_RETURNS: readonly MeasureSpec[] = [
   { key: TRAIN_TEAM_RETURNS.margin, label: "margin (good − adversary, train)", digits: 2 },
 ];
 
+/** The public PyTorch MADDPG whose returns the `_peer` experiments' anchors are. */
+const PEER = "legalaspro/maddpg-zoo-torch";
+
 /** The peer's team returns in physical deception. */
-const PEER_ADVERSARY =
-  "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −16.5 adversary / +7.1 good";
+const PEER_ADVERSARY = `${PEER} after 1–1.5 M steps: −16.5 adversary / +7.1 good`;
+
+/** The peer's team returns in each team game, by the measure they are held against. */
+const PEER_TEAM_VALUES = {
+  adversary: [
+    { key: TRAIN_TEAM_RETURNS.adversaries, value: -16.5, source: PEER },
+    { key: TRAIN_TEAM_RETURNS.good, value: 7.1, source: PEER },
+  ],
+  tag: [
+    { key: TRAIN_TEAM_RETURNS.adversaries, value: 18.1, source: PEER },
+    { key: TRAIN_TEAM_RETURNS.good, value: -23.8, source: PEER },
+  ],
+} as const;
 
 /** The peer's team returns in predator-prey, and a random policy's. */
 const TAG_ANCHORS: readonly string[] = [
-  "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: +18.1 each chaser / −23.8 prey",
+  `${PEER} after 1–1.5 M steps: +18.1 each chaser / −23.8 prey`,
   "uniform random policy on MPE2: adversaries +2.8, prey −14.8",
 ];
 
@@ -225,9 +252,10 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     variants: PEER_VARIANTS,
     measures: SPREAD_MEASURES,
     anchors: [
-      "legalaspro/maddpg-zoo-torch after 1–1.5 M steps: −10.7 per agent (the bar: every seed)",
+      `${PEER} after 1–1.5 M steps: −10.7 per agent (the bar: every seed)`,
       "uniform random policy on MPE2: −27.0 per agent per episode",
     ],
+    anchorValues: [{ key: TRAIN_RETURN, value: -10.7, source: PEER }],
   },
   adversary_peer: {
     title: "Physical deception (simple_adversary_v3): continuous MADDPG, the peer's settings",
@@ -235,6 +263,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     variants: PEER_VARIANTS,
     measures: ADVERSARY_MEASURES,
     anchors: [PEER_ADVERSARY],
+    anchorValues: PEER_TEAM_VALUES.adversary,
   },
   tag_peer: {
     title: "Predator-prey (simple_tag_v3): continuous MADDPG, the peer's settings",
@@ -242,6 +271,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     variants: PEER_VARIANTS,
     measures: TAG_MEASURES,
     anchors: TAG_ANCHORS,
+    anchorValues: PEER_TEAM_VALUES.tag,
   },
 };
 
@@ -322,6 +352,33 @@ export interface TableRow {
   cells: Record<string, TableCell | null>;
 }
 
+/**
+ * Where a variant's mean over seeds stands against an anchor: `above` or `below` when the
+ * whole 95% interval of the mean is, `within` when it holds the anchor (the seeds cannot tell
+ * the mean from it at 5%), `one seed` when there is no spread to go by.
+ */
+export type AnchorVerdict = "above" | "below" | "within" | "one seed";
+
+/** One variant's measure held against one anchor value (scaled as the measure is). */
+export interface AnchorCheck {
+  variant: string;
+  /** The measure's key. */
+  key: string;
+  /** The anchor's value and whose it is. */
+  anchor: number;
+  source: string;
+  /** Seeds with the measure, and how many of them are at or above the anchor. */
+  n: number;
+  atOrAbove: number;
+  mean: number;
+  /** The mean's 95% interval (Student's t); null for one seed. */
+  low: number | null;
+  high: number | null;
+  /** Two-sided p of a one-sample t-test of the mean against the anchor; null for one seed. */
+  p: number | null;
+  verdict: AnchorVerdict;
+}
+
 /** An experiment's table, as `table.json` holds it. */
 export interface ExperimentTable {
   experiment: string;
@@ -329,13 +386,86 @@ export interface ExperimentTable {
   measures: readonly MeasureSpec[];
   rows: TableRow[];
   anchors: readonly string[];
+  /** Each variant's anchored measures against their anchors. */
+  checks: AnchorCheck[];
   note: string;
 }
 
-/** Builds the table: each measure's mean ± sample std over each variant's seeds. */
+/**
+ * Holds `values` (one per seed, scaled) against `anchor`.
+ *
+ * @example
+ * ```ts
+ * import { checkAnchor } from "./experiments.ts";
+ * import assert from "node:assert/strict";
+ * const anchor = { key: "r", value: 7.1, source: "peer" };
+ * const check = checkAnchor("v", anchor, 1, [7.35, 6.37, 6.6, 6.5, 6.27]); // mean 6.618
+ * assert.deepEqual(
+ *   [check.atOrAbove, check.low?.toFixed(2), check.high?.toFixed(2), check.p?.toFixed(3)],
+ *   [1, "6.09", "7.15", "0.065"],
+ * );
+ * assert.equal(check.verdict, "within");
+ * assert.equal(checkAnchor("v", anchor, 1, [6.0, 6.1, 6.2]).verdict, "below");
+ * assert.equal(checkAnchor("v", anchor, 10, [72, 72.5, 73]).verdict, "above"); // anchor 71
+ * assert.equal(checkAnchor("v", anchor, 1, [7.2]).verdict, "one seed");
+ * ```
+ */
+export function checkAnchor(
+  variant: string,
+  anchor: AnchorValue,
+  scale: number,
+  values: readonly number[],
+): AnchorCheck {
+  const value = anchor.value * scale;
+  const interval = meanInterval(values);
+  const p = oneSampleP(values, value);
+  const verdict: AnchorVerdict = interval === null
+    ? "one seed"
+    : interval.low > value
+    ? "above"
+    : interval.high < value
+    ? "below"
+    : "within";
+  return {
+    variant,
+    key: anchor.key,
+    anchor: value,
+    source: anchor.source,
+    n: values.length,
+    atOrAbove: values.filter((v) => v >= value).length,
+    mean: mean(values),
+    low: interval?.low ?? null,
+    high: interval?.high ?? null,
+    p: Number.isNaN(p) ? null : p,
+    verdict,
+  };
+}
+
+/** Each row's anchored measures against their anchors (rows without the measure skipped). */
+function anchorChecks(
+  def: Pick<ExperimentDef, "measures" | "anchorValues">,
+  rows: readonly TableRow[],
+): AnchorCheck[] {
+  const checks: AnchorCheck[] = [];
+  for (const row of rows) {
+    for (const anchor of def.anchorValues ?? []) {
+      const spec = def.measures.find((m) => m.key === anchor.key);
+      const cell = row.cells[anchor.key];
+      if (spec === undefined || !cell) continue;
+      const values = cell.values.filter((v): v is number => v !== null);
+      checks.push(checkAnchor(row.variant, anchor, spec.scale ?? 1, values));
+    }
+  }
+  return checks;
+}
+
+/**
+ * Builds the table: each measure's mean ± sample std over each variant's seeds, and the
+ * anchored measures against their anchors.
+ */
 export function buildTable(
   name: string,
-  def: Pick<ExperimentDef, "title" | "measures" | "anchors">,
+  def: Pick<ExperimentDef, "title" | "measures" | "anchors" | "anchorValues">,
   results: readonly VariantResults[],
 ): ExperimentTable {
   const rows = results.map(({ variant, seeds }): TableRow => {
@@ -358,6 +488,7 @@ export function buildTable(
     measures: def.measures,
     rows,
     anchors: def.anchors,
+    checks: anchorChecks(def, rows),
     note: MPE_NOTE,
   };
 }
@@ -435,8 +566,47 @@ export function tableMarkdown(table: ExperimentTable): string {
     "",
     "Anchors:",
     ...table.anchors.map((a) => `- ${a}`),
+    ...checksMarkdown(table),
     "",
     `Note: ${table.note}`,
   ];
   return lines.join("\n") + "\n";
+}
+
+/** Said under the checks: what the interval and the verdicts mean, and what they assume. */
+const CHECKS_NOTE = "Mean over seeds with its 95% interval (Student's t), and the two-sided " +
+  "p of a one-sample t-test of the mean against the anchor: above or below when the whole " +
+  "interval is, within when it holds the anchor (the seeds cannot tell the mean from it at " +
+  "5%). The test takes the anchor as exact, though it is one run of its code and another " +
+  "run lands elsewhere; with the anchor's own spread the intervals would only be wider.";
+
+/** The checks in Markdown, after a blank line; nothing when the table has none. */
+function checksMarkdown(table: ExperimentTable): string[] {
+  if (table.checks.length === 0) return [];
+  const spec = (key: string) => table.measures.find((m) => m.key === key)!;
+  return [
+    "",
+    "Against the anchors:",
+    "",
+    ...markdownRows(
+      ["variant", "measure", "anchor", "mean [95% interval]", "seeds at or above", "p", "verdict"],
+      table.checks.map((c) => {
+        const { label, digits } = spec(c.key);
+        const interval = c.low === null || c.high === null
+          ? ""
+          : ` [${fixed(c.low, digits)}, ${fixed(c.high, digits)}]`;
+        return [
+          c.variant,
+          label,
+          `${fixed(c.anchor, digits)} (${c.source})`,
+          fixed(c.mean, digits) + interval,
+          `${c.atOrAbove} of ${c.n}`,
+          c.p === null ? "—" : c.p.toFixed(3),
+          c.verdict,
+        ];
+      }),
+    ),
+    "",
+    CHECKS_NOTE,
+  ];
 }

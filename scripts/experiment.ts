@@ -3,7 +3,8 @@
  * `deno task experiment <name> [--seeds 0-4] [--workers N] [--episodes N]
  * [--eval-episodes 100] [--out results/experiments]`: reruns one of the MADDPG paper's
  * experiments (definitions in `lib/experiments.ts`) over seeds — training, greedy
- * evaluation, reward bands — and writes its table to `<out>/<name>/table.{md,json}`.
+ * evaluation, reward bands — and writes its table to `<out>/<name>/table.{md,json}`, with
+ * each anchored measure's mean over seeds held against its anchor.
  *
  * @module
  */
@@ -40,7 +41,9 @@ const HELP = `Usage: deno task experiment <name> [flags]
 Reruns one of the MADDPG paper's experiments (or a *_peer one: continuous MADDPG with the
 PyTorch peer's settings) over seeds and writes everything under <out>/<name>/:
 <variant>/seed_<n>/ (the runs), <variant>/eval_seed_<n>.json (greedy evaluation),
-<variant>/charts/reward_band.* (the band over seeds), table.md and table.json.
+<variant>/charts/reward_band.* (the band over seeds), table.md and table.json. The
+*_peer tables also hold each variant's mean against the peer's returns: its 95% interval
+over seeds, the seeds at or above, and a one-sample t-test.
 Re-running skips seeds whose run has summary.json and continues an interrupted seed from its
 last saved state (train --resume), so an interrupted experiment loses at most the episodes
 since each running seed's last checkpoint. A seed with only its eval_seed_<n>.json (a kept

@@ -81,6 +81,60 @@ Deno.test("buildTable: mean ± sample std over seeds, scaled, per variant", () =
   );
 });
 
+Deno.test("buildTable: anchored measures against their anchors, scaled, per variant", () => {
+  const def = {
+    ...DEF,
+    anchorValues: [
+      { key: TRAIN_RETURN, value: -13, source: "somebody" },
+      { key: "success", value: 0.2, source: "else" },
+    ],
+  };
+  const table = buildTable("toy", def, [
+    {
+      variant: "a",
+      seeds: [
+        { seed: 0, measures: { [TRAIN_RETURN]: -10, success: 0.5 } },
+        { seed: 1, measures: { [TRAIN_RETURN]: -12, success: 1 } },
+        { seed: 2, measures: { [TRAIN_RETURN]: -14 } }, // a seed without success
+      ],
+    },
+    { variant: "b", seeds: [{ seed: 4, measures: { [TRAIN_RETURN]: -20 } }] },
+  ]);
+  // -12 ± 2 over 3 seeds: t(0.975, 2) = 4.3027, so -12 ± 4.9683; t = 0.866 for p (scipy agrees).
+  const [returnA, successA, returnB] = table.checks;
+  assert.equal(table.checks.length, 3); // b has no success at all
+  assert.deepEqual(
+    [returnA.variant, returnA.anchor, returnA.n, returnA.atOrAbove, returnA.mean],
+    ["a", -13, 3, 2, -12],
+  );
+  assert.deepEqual(
+    [returnA.low!.toFixed(4), returnA.high!.toFixed(4), returnA.p!.toFixed(4), returnA.verdict],
+    ["-16.9683", "-7.0317", "0.4778", "within"],
+  );
+  // success in %: anchor 20, seeds 50 and 100; t(0.975, 1) = 12.706 makes it wide.
+  assert.deepEqual(
+    [successA.anchor, successA.n, successA.atOrAbove, successA.verdict],
+    [20, 2, 2, "within"],
+  );
+  assert.deepEqual(
+    [returnB.n, returnB.atOrAbove, returnB.low, returnB.p, returnB.verdict],
+    [1, 0, null, null, "one seed"],
+  );
+  const markdown = tableMarkdown(table);
+  const section = markdown.slice(markdown.indexOf("Against the anchors:"));
+  assert.deepEqual(section.split("\n").slice(0, 7), [
+    "Against the anchors:",
+    "",
+    "| variant | measure | anchor | mean [95% interval] | seeds at or above | p | verdict |",
+    "|---|---|---|---|---|---|---|",
+    "| a | return | -13.00 (somebody) | -12.00 [-16.97, -7.03] | 2 of 3 | 0.478 | within |",
+    "| a | success % | 20.0 (else) | 75.0 [-242.7, 392.7] | 2 of 2 | 0.272 | within |",
+    "| b | return | -13.00 (somebody) | -20.00 | 0 of 1 | — | one seed |",
+  ]);
+  // A table without anchor values has no such section.
+  assert.doesNotMatch(tableMarkdown(buildTable("toy", DEF, [])), /Against the anchors/);
+});
+
 Deno.test("every experiment's variants parse as train flags over its checked preset", async () => {
   assert.deepEqual(Object.keys(EXPERIMENTS), [
     "spread",
