@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { parseFlags } from "../lib/cli.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../lib/config.ts";
 import type { TrainConfig } from "../lib/config.ts";
 import { runMain } from "../lib/errors.ts";
@@ -36,8 +37,23 @@ export function baselineDir(name: string): string {
   return new URL(`../results/baselines/${name}`, import.meta.url).pathname;
 }
 
-/** Reruns every baseline and rewrites its `metrics.csv` and `config.json`. */
-export async function main(): Promise<void> {
+const HELP = `Usage: deno task baseline
+
+Reruns the committed baselines (${BASELINES.map((b) => b.name).join(", ")}) and rewrites their
+metrics.csv, config.json and COMMAND.md under results/baselines/. It takes no flags: the
+baselines' configs are in scripts/baseline.ts.
+`;
+
+/**
+ * Reruns every baseline and rewrites its `metrics.csv` and `config.json`; any argument but
+ * `--help` is refused before anything is written.
+ */
+export async function main(args: string[] = Deno.args): Promise<void> {
+  const { values } = parseFlags(args, { help: { type: "boolean" } });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
   for (const { name, config } of BASELINES) {
     const outDir = await Deno.makeTempDir({ prefix: `baseline-${name}-` });
     await train(config, { outDir });
@@ -55,4 +71,4 @@ export async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runMain(() => main());

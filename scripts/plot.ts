@@ -73,14 +73,19 @@ async function seedDirs(dir: string): Promise<{ seed: number; dir: string }[]> {
  * The `seed_<n>` runs of an experiment that have finished (a `summary.json`); those still
  * training or interrupted are named and left out of its band. `undefined`: no seed runs.
  */
-async function finishedSeeds(dir: string): Promise<{ seed: number; dir: string }[] | undefined> {
+async function finishedSeeds(
+  dir: string,
+  flag: string,
+): Promise<{ seed: number; dir: string }[] | undefined> {
   const seeds = await seedDirs(dir);
   if (seeds.length === 0) return undefined;
   const done = await Promise.all(seeds.map((s) => exists(`${s.dir}/summary.json`)));
   const finished = seeds.filter((_, k) => done[k]);
   const unfinished = seeds.filter((_, k) => !done[k]).map((s) => s.seed);
   if (finished.length === 0) {
-    throw new UsageError(`--run ${dir}: none of its seeds (${unfinished.join(", ")}) has finished`);
+    throw new UsageError(
+      `${flag} ${dir}: none of its seeds (${unfinished.join(", ")}) has finished`,
+    );
   }
   if (unfinished.length > 0) {
     const which = unfinished.length === 1 ? "seed" : "seeds";
@@ -92,16 +97,17 @@ async function finishedSeeds(dir: string): Promise<{ seed: number; dir: string }
   return finished;
 }
 
-async function readTarget(dir: string): Promise<Target> {
+/** The run or experiment at `dir`, named by the flag that gave it in errors. */
+async function readTarget(dir: string, flag: "--run" | "--compare"): Promise<Target> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(dir);
   } catch {
-    throw new UsageError(`--run ${dir} does not exist`);
+    throw new UsageError(`${flag} ${dir} does not exist`);
   }
-  if (!info.isDirectory) throw new UsageError(`--run ${dir} is not a directory`);
+  if (!info.isDirectory) throw new UsageError(`${flag} ${dir} is not a directory`);
   if (!(await exists(`${dir}/metrics.csv`))) {
-    const seeds = await finishedSeeds(dir);
+    const seeds = await finishedSeeds(dir, flag);
     if (seeds !== undefined) {
       return {
         kind: "experiment",
@@ -225,7 +231,7 @@ async function plotCompare(
   options: { out: string; reference?: ReferenceRun },
 ): Promise<void> {
   const runs = await Promise.all(dirs.map(async (dir) => {
-    const target = await readTarget(dir);
+    const target = await readTarget(dir, "--compare");
     if (target.kind !== "run") throw new UsageError(`--compare ${dir} is an experiment, not a run`);
     return target;
   }));
@@ -318,7 +324,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const dirs = (values.run as string[] | undefined) ?? await discover("results");
   if (dirs.length === 0) throw new UsageError("No runs found under results/; pass --run DIR");
   // Read everything first: a bad input writes nothing.
-  const targets = await Promise.all(dirs.map(readTarget));
+  const targets = await Promise.all(dirs.map((dir) => readTarget(dir, "--run")));
   const rows = await Promise.all(
     targets.map((t) => (t.kind === "experiment" ? experimentRows(t) : undefined)),
   );

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { baselineDir, BASELINES } from "../scripts/baseline.ts";
 import { train } from "../lib/trainer.ts";
 import { initBackend } from "../lib/backend.ts";
+import { assertUsageError, ROOT, runScript, snapshot } from "./_run.ts";
 
 await initBackend();
 
@@ -39,3 +40,13 @@ for (const { name, config } of BASELINES) {
     }
   });
 }
+
+Deno.test("baseline refuses any flag with one line and exit code 2, and rewrites nothing", async () => {
+  const before = await snapshot(`${ROOT}results/baselines`);
+  assertUsageError(await runScript("baseline", ["--seeds", "0"], ROOT), /Unknown option '--seeds'/);
+  assertUsageError(await runScript("baseline", ["extra"], ROOT), /Unexpected argument 'extra'/);
+  assert.deepEqual(await snapshot(`${ROOT}results/baselines`), before);
+  const help = await runScript("baseline", ["--help"], ROOT);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /notebook-seed42-ep25, maddpg-seed42-ep15/);
+});

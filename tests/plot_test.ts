@@ -231,6 +231,10 @@ Deno.test("plot refuses bad input with one line, exit code 2, and writes no char
     await plot(["--run", `${work}/missing`], work),
     /--run .*missing does not exist/,
   );
+  assertUsageError(
+    await plot(["--compare", `${work}/good`, `${work}/missing`], work),
+    /--compare .*missing does not exist/,
+  );
   await makeRun(`${work}/training/seed_0`);
   assertUsageError(
     await plot(["--run", `${work}/training`], work),
