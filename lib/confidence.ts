@@ -1,6 +1,7 @@
 /**
- * How sure a mean over seeds is: its confidence interval and a one-sample t-test against a
- * published number (Student's t from jStat). Kept apart from `stats.ts`, which the browser
+ * How sure a mean over seeds is: its confidence interval, a one-sample t-test against a
+ * published number, and Welch's two-sample test against another code's runs (Student's t from
+ * jStat). Kept apart from `stats.ts`, which the browser
  * page bundles, since only the experiment tables need it.
  *
  * @module
@@ -62,6 +63,48 @@ export function oneSampleP(values: readonly number[], value: number): number {
   if (values.length < 2) return NaN;
   const t = (mean(values) - value) / standardError(values);
   return 2 * studentT.cdf(-Math.abs(t), values.length - 1);
+}
+
+/** Welch's two-sample comparison of two means: their difference, its interval, and p. */
+export interface DifferenceTest {
+  /** mean(a) − mean(b). */
+  difference: number;
+  /** The difference's two-sided 95% interval. */
+  low: number;
+  high: number;
+  /** Two-sided p of Welch's t-test (no equal variances assumed). */
+  p: number;
+}
+
+/**
+ * Welch's t-test of mean(`a`) − mean(`b`), with the difference's `level` interval
+ * (Welch–Satterthwaite degrees of freedom); null when either side has fewer than two values.
+ *
+ * @example
+ * ```ts
+ * import { welch } from "./confidence.ts";
+ * import assert from "node:assert/strict";
+ * const { difference, low, high, p } = welch([1, 2, 3, 4, 5], [4, 6, 8])!; // 3.53 dof, as SciPy
+ * assert.deepEqual(
+ *   [difference, low.toFixed(3), high.toFixed(3), p.toFixed(4)],
+ *   [-3, "-6.964", "0.964", "0.1000"],
+ * );
+ * assert.equal(welch([1, 2], [3]), null);
+ * ```
+ */
+export function welch(
+  a: readonly number[],
+  b: readonly number[],
+  level = 0.95,
+): DifferenceTest | null {
+  if (a.length < 2 || b.length < 2) return null;
+  const [va, vb] = [standardError(a) ** 2, standardError(b) ** 2];
+  const se = Math.sqrt(va + vb);
+  const dof = (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
+  const difference = mean(a) - mean(b);
+  const half = studentT.inv(1 - (1 - level) / 2, dof) * se;
+  const p = 2 * studentT.cdf(-Math.abs(difference / se), dof);
+  return { difference, low: difference - half, high: difference + half, p };
 }
 
 function standardError(values: readonly number[]): number {

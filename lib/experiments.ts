@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { meanInterval, oneSampleP } from "./confidence.ts";
+import { meanInterval, oneSampleP, welch } from "./confidence.ts";
 import { mean, sampleStd } from "./stats.ts";
 
 /** One column of an experiment's table. */
@@ -35,6 +35,20 @@ export interface ExperimentDef {
   anchors: readonly string[];
   /** Those of the anchors that a measure of the table is held against, seed by seed. */
   anchorValues?: readonly AnchorValue[];
+  /** The peer's own runs' values of measures, which the table's seeds are compared with. */
+  peerRuns?: readonly PeerRuns[];
+}
+
+/** One measure's values in the peer's own runs at one budget (one value per run). */
+export interface PeerRuns {
+  /** The measure's key (one of the table's {@linkcode MeasureSpec} keys). */
+  key: string;
+  /** The runs' training episodes at the end of the measure's window. */
+  episodes: number;
+  /** One value per run, in the measure's unit (before its `scale`). */
+  values: readonly number[];
+  /** Which runs they are. */
+  runs: string;
 }
 
 /** A published number that one measure of a table is held against. */
@@ -171,6 +185,37 @@ const TAG_ANCHORS: readonly string[] = [
   "uniform random policy on MPE2: adversaries +2.8, prey −14.8",
 ];
 
+/**
+ * The peer's runs of deception and tag: each team's mean return per agent over the last 100
+ * training episodes, of its shipped run (`agent_rewards.npy`) and of its reruns on this
+ * project's machines (`peer_run.py`, unmodified code and hyperparameters; README, "Self-play
+ * beside the anchors").
+ */
+const PEER_RUNS = {
+  adversary: [
+    ...peerTeams(40000, "shipped, seeds 0–1 here", [-16.92, -16.39, -17.04], [7.0, 5.68, 5.95]),
+    ...peerTeams(60000, "shipped, seed 0 here", [-16.47, -15.86], [7.11, 6.09]),
+  ],
+  tag: peerTeams(
+    40000,
+    "shipped, seeds 0–2 here",
+    [18.1, 12.6, 13.7, 9.8],
+    [-23.81, -15.52, -20.27, -18.29],
+  ),
+};
+
+function peerTeams(
+  episodes: number,
+  runs: string,
+  adversaries: readonly number[],
+  good: readonly number[],
+): PeerRuns[] {
+  return [
+    { key: TRAIN_TEAM_RETURNS.adversaries, episodes, values: adversaries, runs },
+    { key: TRAIN_TEAM_RETURNS.good, episodes, values: good, runs },
+  ];
+}
+
 /** The variants of the `_peer` experiments: actors of their own, or shared (`--share-actors`). */
 const PEER_VARIANTS: Readonly<Record<string, readonly string[]>> = {
   maddpg: ["--algo", "maddpg"],
@@ -264,6 +309,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     measures: ADVERSARY_MEASURES,
     anchors: [PEER_ADVERSARY],
     anchorValues: PEER_TEAM_VALUES.adversary,
+    peerRuns: PEER_RUNS.adversary,
   },
   tag_peer: {
     title: "Predator-prey (simple_tag_v3): continuous MADDPG, the peer's settings",
@@ -272,6 +318,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     measures: TAG_MEASURES,
     anchors: TAG_ANCHORS,
     anchorValues: PEER_TEAM_VALUES.tag,
+    peerRuns: PEER_RUNS.tag,
   },
 };
 
@@ -388,7 +435,68 @@ export interface ExperimentTable {
   anchors: readonly string[];
   /** Each variant's anchored measures against their anchors. */
   checks: AnchorCheck[];
+  /** Each variant's measures against the peer's runs of the table's budget. */
+  comparisons: PeerComparison[];
   note: string;
+}
+
+/** One variant's measure against the peer's runs of it (scaled as the measure is). */
+export interface PeerComparison {
+  variant: string;
+  /** The measure's key, and which of the peer's runs. */
+  key: string;
+  runs: string;
+  /** Runs and mean of each side. */
+  peer: { n: number; mean: number };
+  ours: { n: number; mean: number };
+  /** Ours minus the peer's, with its 95% interval and Welch's two-sided p; null below 2 a side. */
+  difference: number;
+  low: number | null;
+  high: number | null;
+  p: number | null;
+  /** Where the difference's interval lies against 0; `one run` when a side has no spread. */
+  verdict: "above" | "below" | "within" | "one run";
+}
+
+/**
+ * A variant's `values` (one per seed, scaled) against the peer's runs of the same measure.
+ *
+ * @example
+ * ```ts
+ * import { compareWithPeer } from "./experiments.ts";
+ * import assert from "node:assert/strict";
+ * const peer = { key: "r", episodes: 10, values: [7.11, 6.09], runs: "two" };
+ * const c = compareWithPeer("v", peer, 1, [7.35, 6.37, 6.6, 6.5, 6.27]);
+ * assert.deepEqual([c.difference.toFixed(2), c.p?.toFixed(3), c.verdict], ["0.02", "0.978", "within"]);
+ * assert.deepEqual([c.peer.n, c.ours.n], [2, 5]);
+ * ```
+ */
+export function compareWithPeer(
+  variant: string,
+  peer: PeerRuns,
+  scale: number,
+  values: readonly number[],
+): PeerComparison {
+  const theirs = peer.values.map((v) => v * scale);
+  const test = welch(values, theirs);
+  return {
+    variant,
+    key: peer.key,
+    runs: peer.runs,
+    peer: { n: theirs.length, mean: mean(theirs) },
+    ours: { n: values.length, mean: mean(values) },
+    difference: mean(values) - mean(theirs),
+    low: test?.low ?? null,
+    high: test?.high ?? null,
+    p: test?.p ?? null,
+    verdict: test === null
+      ? "one run"
+      : test.low > 0
+      ? "above"
+      : test.high < 0
+      ? "below"
+      : "within",
+  };
 }
 
 /**
@@ -441,6 +549,24 @@ export function checkAnchor(
   };
 }
 
+/** Each row's measures that the peer ran at `episodes` against its runs. */
+function peerComparisons(
+  def: Pick<ExperimentDef, "measures" | "peerRuns">,
+  rows: readonly TableRow[],
+  episodes: number | undefined,
+): PeerComparison[] {
+  const comparisons: PeerComparison[] = [];
+  for (const row of rows) {
+    for (const peer of (def.peerRuns ?? []).filter((p) => p.episodes === episodes)) {
+      const spec = def.measures.find((m) => m.key === peer.key);
+      const values = row.cells[peer.key]?.values.filter((v): v is number => v !== null) ?? [];
+      if (spec === undefined || values.length === 0) continue;
+      comparisons.push(compareWithPeer(row.variant, peer, spec.scale ?? 1, values));
+    }
+  }
+  return comparisons;
+}
+
 /** Each row's anchored measures against their anchors (rows without the measure skipped). */
 function anchorChecks(
   def: Pick<ExperimentDef, "measures" | "anchorValues">,
@@ -460,13 +586,15 @@ function anchorChecks(
 }
 
 /**
- * Builds the table: each measure's mean ± sample std over each variant's seeds, and the
- * anchored measures against their anchors.
+ * Builds the table: each measure's mean ± sample std over each variant's seeds, the anchored
+ * measures against their anchors, and, when the runs had `episodes` training episodes, the
+ * measures against the peer's runs of that budget.
  */
 export function buildTable(
   name: string,
-  def: Pick<ExperimentDef, "title" | "measures" | "anchors" | "anchorValues">,
+  def: Pick<ExperimentDef, "title" | "measures" | "anchors" | "anchorValues" | "peerRuns">,
   results: readonly VariantResults[],
+  episodes?: number,
 ): ExperimentTable {
   const rows = results.map(({ variant, seeds }): TableRow => {
     const cells: Record<string, TableCell | null> = {};
@@ -489,6 +617,7 @@ export function buildTable(
     rows,
     anchors: def.anchors,
     checks: anchorChecks(def, rows),
+    comparisons: peerComparisons(def, rows, episodes),
     note: MPE_NOTE,
   };
 }
@@ -567,6 +696,7 @@ export function tableMarkdown(table: ExperimentTable): string {
     "Anchors:",
     ...table.anchors.map((a) => `- ${a}`),
     ...checksMarkdown(table),
+    ...comparisonsMarkdown(table),
     "",
     `Note: ${table.note}`,
   ];
@@ -580,6 +710,48 @@ const CHECKS_NOTE = "Mean over seeds with its 95% interval (Student's t), and th
   "5%). The test takes the anchor as exact, though it is one run of its code and another " +
   "run lands elsewhere; with the anchor's own spread the intervals would only be wider.";
 
+/** Said under the comparisons: what they compare and assume. */
+const COMPARISONS_NOTE = "Ours minus the peer's, with the difference's 95% interval and " +
+  "the two-sided p of Welch's t-test (no equal spread assumed): the peer's runs are its " +
+  "shipped run and its reruns with the same code and settings on this project's machines, " +
+  "so this compares the two codes rather than one run of each.";
+
+/** `value [low, high]` with `digits` decimals; the value alone without an interval. */
+function withInterval(value: number, low: number | null, high: number | null, digits: number) {
+  if (low === null || high === null) return fixed(value, digits);
+  return `${fixed(value, digits)} [${fixed(low, digits)}, ${fixed(high, digits)}]`;
+}
+
+/** The comparisons in Markdown, after a blank line; nothing when the table has none. */
+function comparisonsMarkdown(table: ExperimentTable): string[] {
+  if (table.comparisons.length === 0) return [];
+  const spec = (key: string) => table.measures.find((m) => m.key === key)!;
+  const header = ["variant", "measure", "the peer's runs", "peer (runs)", "ours (seeds)"];
+  return [
+    "",
+    "Against the peer's runs:",
+    "",
+    ...markdownRows(
+      [...header, "difference [95% interval]", "p", "verdict"],
+      table.comparisons.map((c) => {
+        const { label, digits } = spec(c.key);
+        return [
+          c.variant,
+          label,
+          c.runs,
+          `${fixed(c.peer.mean, digits)} (${c.peer.n})`,
+          `${fixed(c.ours.mean, digits)} (${c.ours.n})`,
+          withInterval(c.difference, c.low, c.high, digits),
+          c.p === null ? "—" : c.p.toFixed(3),
+          c.verdict,
+        ];
+      }),
+    ),
+    "",
+    COMPARISONS_NOTE,
+  ];
+}
+
 /** The checks in Markdown, after a blank line; nothing when the table has none. */
 function checksMarkdown(table: ExperimentTable): string[] {
   if (table.checks.length === 0) return [];
@@ -592,14 +764,11 @@ function checksMarkdown(table: ExperimentTable): string[] {
       ["variant", "measure", "anchor", "mean [95% interval]", "seeds at or above", "p", "verdict"],
       table.checks.map((c) => {
         const { label, digits } = spec(c.key);
-        const interval = c.low === null || c.high === null
-          ? ""
-          : ` [${fixed(c.low, digits)}, ${fixed(c.high, digits)}]`;
         return [
           c.variant,
           label,
           `${fixed(c.anchor, digits)} (${c.source})`,
-          fixed(c.mean, digits) + interval,
+          withInterval(c.mean, c.low, c.high, digits),
           `${c.atOrAbove} of ${c.n}`,
           c.p === null ? "—" : c.p.toFixed(3),
           c.verdict,

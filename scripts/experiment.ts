@@ -447,7 +447,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const done = new Set([...runsWith("finished"), ...trained]);
   const kept = new Set(runsWith("kept"));
   const results = await collect(plans, { done, kept, trained, experiment: options });
-  const table = buildTable(options.name, options.def, results);
+  const table = buildTable(options.name, options.def, results, plans[0]?.episodes);
   const markdown = tableMarkdown(table);
   await writeFileAtomic(`${options.dir}/table.md`, markdown);
   await writeFileAtomic(`${options.dir}/table.json`, JSON.stringify(table, null, 2) + "\n");

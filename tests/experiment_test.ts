@@ -135,6 +135,51 @@ Deno.test("buildTable: anchored measures against their anchors, scaled, per vari
   assert.doesNotMatch(tableMarkdown(buildTable("toy", DEF, [])), /Against the anchors/);
 });
 
+Deno.test("buildTable: measures against the peer's runs of the same budget (Welch)", () => {
+  const def = {
+    ...DEF,
+    peerRuns: [
+      { key: TRAIN_RETURN, episodes: 40, values: [-11, -13, -15], runs: "three" },
+      { key: TRAIN_RETURN, episodes: 60, values: [-1, -2], runs: "longer" },
+      { key: "success", episodes: 40, values: [0.1], runs: "one" },
+    ],
+  };
+  const results = [{
+    variant: "a",
+    seeds: [
+      { seed: 0, measures: { [TRAIN_RETURN]: -10, success: 0.5 } },
+      { seed: 1, measures: { [TRAIN_RETURN]: -12, success: 1 } },
+    ],
+  }];
+  const table = buildTable("toy", def, results, 40);
+  // a: -11 ± 1.414 (2 seeds); the peer: -13 ± 2 (3 runs); SciPy's ttest_ind(equal_var=False)
+  // gives p = 0.2850 and the interval [-2.9755, 6.9755] on 2.88 degrees of freedom.
+  const [returns, success] = table.comparisons;
+  assert.equal(table.comparisons.length, 2); // the 60-episode runs are another budget
+  assert.deepEqual(
+    [returns.peer, returns.ours, returns.difference, returns.verdict],
+    [{ n: 3, mean: -13 }, { n: 2, mean: -11 }, 2, "within"],
+  );
+  assert.deepEqual(
+    [returns.low!.toFixed(4), returns.high!.toFixed(4), returns.p!.toFixed(4)],
+    ["-2.9755", "6.9755", "0.2850"],
+  );
+  // One run of the peer: no spread on its side, so no test; scaled as the measure (%).
+  assert.deepEqual([success.peer, success.difference, success.p], [{ n: 1, mean: 10 }, 65, null]);
+  const markdown = tableMarkdown(table);
+  const section = markdown.slice(markdown.indexOf("Against the peer's runs:"));
+  assert.deepEqual(section.split("\n").slice(2, 6), [
+    "| variant | measure | the peer's runs | peer (runs) | ours (seeds) | " +
+    "difference [95% interval] | p | verdict |",
+    "|---|---|---|---|---|---|---|---|",
+    "| a | return | three | -13.00 (3) | -11.00 (2) | 2.00 [-2.98, 6.98] | 0.285 | within |",
+    "| a | success % | one | 10.0 (1) | 75.0 (2) | 65.0 | — | one run |",
+  ]);
+  // Without the budget, or at one the peer did not run, there is nothing to compare.
+  assert.deepEqual(buildTable("toy", def, results).comparisons, []);
+  assert.doesNotMatch(tableMarkdown(buildTable("toy", def, results, 50)), /peer's runs/);
+});
+
 Deno.test("every experiment's variants parse as train flags over its checked preset", async () => {
   assert.deepEqual(Object.keys(EXPERIMENTS), [
     "spread",
