@@ -193,7 +193,12 @@ const TAG_ANCHORS: readonly string[] = [
  */
 const PEER_RUNS = {
   adversary: [
-    ...peerTeams(40000, "shipped, seeds 0–1 here", [-16.92, -16.39, -17.04], [7.0, 5.68, 5.95]),
+    ...peerTeams(
+      40000,
+      "shipped, seeds 0–2 here",
+      [-16.92, -16.39, -17.04, -16.32],
+      [7.0, 5.68, 5.95, 4.88],
+    ),
     ...peerTeams(60000, "shipped, seed 0 here", [-16.47, -15.86], [7.11, 6.09]),
   ],
   tag: peerTeams(

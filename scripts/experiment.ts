@@ -43,7 +43,8 @@ PyTorch peer's settings) over seeds and writes everything under <out>/<name>/:
 <variant>/seed_<n>/ (the runs), <variant>/eval_seed_<n>.json (greedy evaluation),
 <variant>/charts/reward_band.* (the band over seeds), table.md and table.json. The
 *_peer tables also hold each variant's mean against the peer's returns: its 95% interval
-over seeds, the seeds at or above, and a one-sample t-test.
+over seeds, the seeds at or above, and a one-sample t-test; those of deception and tag also
+compare it with all of the peer's runs of the same budget (Welch's t-test).
 Re-running skips seeds whose run has summary.json and continues an interrupted seed from its
 last saved state (train --resume), so an interrupted experiment loses at most the episodes
 since each running seed's last checkpoint. A seed with only its eval_seed_<n>.json (a kept
