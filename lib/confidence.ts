@@ -1,8 +1,8 @@
 /**
  * How sure a mean over seeds is: its confidence interval, a one-sample t-test against a
  * published number, and Welch's two-sample test against another code's runs (Student's t from
- * jStat). Kept apart from `stats.ts`, which the browser
- * page bundles, since only the experiment tables need it.
+ * jStat). Kept apart from `stats.ts`, which the browser page bundles, since only the
+ * experiment tables need it.
  *
  * @module
  */
@@ -69,7 +69,7 @@ export function oneSampleP(values: readonly number[], value: number): number {
 export interface DifferenceTest {
   /** mean(a) − mean(b). */
   difference: number;
-  /** The difference's two-sided 95% interval. */
+  /** The difference's two-sided interval at the level asked for. */
   low: number;
   high: number;
   /** Two-sided p of Welch's t-test (no equal variances assumed). */

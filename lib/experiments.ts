@@ -164,24 +164,36 @@ const TEAM_RETURNS: readonly MeasureSpec[] = [
 /** The public PyTorch MADDPG whose returns the `_peer` experiments' anchors are. */
 const PEER = "legalaspro/maddpg-zoo-torch";
 
-/** The peer's team returns in physical deception. */
-const PEER_ADVERSARY = `${PEER} after 1–1.5 M steps: −16.5 adversary / +7.1 good`;
-
-/** The peer's team returns in each team game, by the measure they are held against. */
-const PEER_TEAM_VALUES = {
-  adversary: [
-    { key: TRAIN_TEAM_RETURNS.adversaries, value: -16.5, source: PEER },
-    { key: TRAIN_TEAM_RETURNS.good, value: 7.1, source: PEER },
-  ],
-  tag: [
-    { key: TRAIN_TEAM_RETURNS.adversaries, value: 18.1, source: PEER },
-    { key: TRAIN_TEAM_RETURNS.good, value: -23.8, source: PEER },
-  ],
+/** The peer's published returns per agent: spread's, and each team's in the team games. */
+const PEER_RETURNS = {
+  spread: -10.7,
+  adversary: { adversaries: -16.5, good: 7.1 },
+  tag: { adversaries: 18.1, good: -23.8 },
 } as const;
+
+/** A published number as the anchors print it: signed, with a true minus. */
+function signed(value: number): string {
+  return value < 0 ? `−${-value}` : `+${value}`;
+}
+
+/** The peer's team returns in a team game, as anchor values of the team-return measures. */
+function peerTeamValues(returns: { adversaries: number; good: number }): AnchorValue[] {
+  return [
+    { key: TRAIN_TEAM_RETURNS.adversaries, value: returns.adversaries, source: PEER },
+    { key: TRAIN_TEAM_RETURNS.good, value: returns.good, source: PEER },
+  ];
+}
+
+/** The peer's team returns in physical deception. */
+const PEER_ADVERSARY = `${PEER} after 1–1.5 M steps: ${
+  signed(PEER_RETURNS.adversary.adversaries)
+} adversary / ${signed(PEER_RETURNS.adversary.good)} good`;
 
 /** The peer's team returns in predator-prey, and a random policy's. */
 const TAG_ANCHORS: readonly string[] = [
-  `${PEER} after 1–1.5 M steps: +18.1 each chaser / −23.8 prey`,
+  `${PEER} after 1–1.5 M steps: ${signed(PEER_RETURNS.tag.adversaries)} each chaser / ${
+    signed(PEER_RETURNS.tag.good)
+  } prey`,
   "uniform random policy on MPE2: adversaries +2.8, prey −14.8",
 ];
 
@@ -307,10 +319,10 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     variants: PEER_VARIANTS,
     measures: SPREAD_MEASURES,
     anchors: [
-      `${PEER} after 1–1.5 M steps: −10.7 per agent (the bar: every seed)`,
+      `${PEER} after 1–1.5 M steps: ${signed(PEER_RETURNS.spread)} per agent (the bar: every seed)`,
       "uniform random policy on MPE2: −27.0 per agent per episode",
     ],
-    anchorValues: [{ key: TRAIN_RETURN, value: -10.7, source: PEER }],
+    anchorValues: [{ key: TRAIN_RETURN, value: PEER_RETURNS.spread, source: PEER }],
   },
   adversary_peer: {
     title: "Physical deception (simple_adversary_v3): continuous MADDPG, the peer's settings",
@@ -318,7 +330,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     variants: PEER_VARIANTS,
     measures: ADVERSARY_MEASURES,
     anchors: [PEER_ADVERSARY],
-    anchorValues: PEER_TEAM_VALUES.adversary,
+    anchorValues: peerTeamValues(PEER_RETURNS.adversary),
     peerRuns: PEER_RUNS.adversary,
   },
   tag_peer: {
@@ -327,7 +339,7 @@ export const EXPERIMENTS: Readonly<Record<string, ExperimentDef>> = {
     variants: PEER_VARIANTS,
     measures: TAG_MEASURES,
     anchors: TAG_ANCHORS,
-    anchorValues: PEER_TEAM_VALUES.tag,
+    anchorValues: peerTeamValues(PEER_RETURNS.tag),
     peerRuns: PEER_RUNS.tag,
   },
 };
@@ -416,6 +428,11 @@ export interface TableRow {
  */
 export type AnchorVerdict = "above" | "below" | "within" | "one seed";
 
+/** Where an interval lies against `value`: wholly above, wholly below, or holding it. */
+function side(low: number, high: number, value: number): "above" | "below" | "within" {
+  return low > value ? "above" : high < value ? "below" : "within";
+}
+
 /** One variant's measure held against one anchor value (scaled as the measure is). */
 export interface AnchorCheck {
   variant: string;
@@ -499,13 +516,7 @@ export function compareWithPeer(
     low: test?.low ?? null,
     high: test?.high ?? null,
     p: test?.p ?? null,
-    verdict: test === null
-      ? "one run"
-      : test.low > 0
-      ? "above"
-      : test.high < 0
-      ? "below"
-      : "within",
+    verdict: test === null ? "one run" : side(test.low, test.high, 0),
   };
 }
 
@@ -537,13 +548,7 @@ export function checkAnchor(
   const value = anchor.value * scale;
   const interval = meanInterval(values);
   const p = oneSampleP(values, value);
-  const verdict: AnchorVerdict = interval === null
-    ? "one seed"
-    : interval.low > value
-    ? "above"
-    : interval.high < value
-    ? "below"
-    : "within";
+  const verdict = interval === null ? "one seed" : side(interval.low, interval.high, value);
   return {
     variant,
     key: anchor.key,
@@ -559,40 +564,27 @@ export function checkAnchor(
   };
 }
 
-/** Each row's measures that the peer ran at `episodes` against its runs. */
-function peerComparisons(
-  def: Pick<ExperimentDef, "measures" | "peerRuns">,
+/**
+ * `held(variant, item, scale, values)` for every row and every item of `items` whose measure
+ * the row has (its seeds' values, scaled; seeds without the measure left out).
+ */
+function perRow<T extends { key: string }, R>(
+  measures: readonly MeasureSpec[],
   rows: readonly TableRow[],
-  episodes: number | undefined,
-): PeerComparison[] {
-  const comparisons: PeerComparison[] = [];
+  items: readonly T[],
+  held: (variant: string, item: T, scale: number, values: number[]) => R,
+): R[] {
+  const out: R[] = [];
   for (const row of rows) {
-    for (const peer of (def.peerRuns ?? []).filter((p) => p.episodes === episodes)) {
-      const spec = def.measures.find((m) => m.key === peer.key);
-      const values = row.cells[peer.key]?.values.filter((v): v is number => v !== null) ?? [];
-      if (spec === undefined || values.length === 0) continue;
-      comparisons.push(compareWithPeer(row.variant, peer, spec.scale ?? 1, values));
+    for (const item of items) {
+      const spec = measures.find((m) => m.key === item.key);
+      const values = row.cells[item.key]?.values.filter((v): v is number => v !== null) ?? [];
+      if (spec !== undefined && values.length > 0) {
+        out.push(held(row.variant, item, spec.scale ?? 1, values));
+      }
     }
   }
-  return comparisons;
-}
-
-/** Each row's anchored measures against their anchors (rows without the measure skipped). */
-function anchorChecks(
-  def: Pick<ExperimentDef, "measures" | "anchorValues">,
-  rows: readonly TableRow[],
-): AnchorCheck[] {
-  const checks: AnchorCheck[] = [];
-  for (const row of rows) {
-    for (const anchor of def.anchorValues ?? []) {
-      const spec = def.measures.find((m) => m.key === anchor.key);
-      const cell = row.cells[anchor.key];
-      if (spec === undefined || !cell) continue;
-      const values = cell.values.filter((v): v is number => v !== null);
-      checks.push(checkAnchor(row.variant, anchor, spec.scale ?? 1, values));
-    }
-  }
-  return checks;
+  return out;
 }
 
 /**
@@ -626,8 +618,13 @@ export function buildTable(
     measures: def.measures,
     rows,
     anchors: def.anchors,
-    checks: anchorChecks(def, rows),
-    comparisons: peerComparisons(def, rows, episodes),
+    checks: perRow(def.measures, rows, def.anchorValues ?? [], checkAnchor),
+    comparisons: perRow(
+      def.measures,
+      rows,
+      (def.peerRuns ?? []).filter((peer) => peer.episodes === episodes),
+      compareWithPeer,
+    ),
     note: MPE_NOTE,
   };
 }
@@ -726,6 +723,11 @@ const COMPARISONS_NOTE = "Ours minus the peer's, with the difference's 95% inter
   "shipped run and its reruns with the same code and settings on this project's machines, " +
   "so this compares the two codes rather than one run of each.";
 
+/** The table's measure of `key` (checks and comparisons are only made for its measures). */
+function measureSpec(table: ExperimentTable, key: string): MeasureSpec {
+  return table.measures.find((m) => m.key === key)!;
+}
+
 /** `value [low, high]` with `digits` decimals; the value alone without an interval. */
 function withInterval(value: number, low: number | null, high: number | null, digits: number) {
   if (low === null || high === null) return fixed(value, digits);
@@ -735,7 +737,6 @@ function withInterval(value: number, low: number | null, high: number | null, di
 /** The comparisons in Markdown, after a blank line; nothing when the table has none. */
 function comparisonsMarkdown(table: ExperimentTable): string[] {
   if (table.comparisons.length === 0) return [];
-  const spec = (key: string) => table.measures.find((m) => m.key === key)!;
   const header = ["variant", "measure", "the peer's runs", "peer (runs)", "ours (seeds)"];
   return [
     "",
@@ -744,7 +745,7 @@ function comparisonsMarkdown(table: ExperimentTable): string[] {
     ...markdownRows(
       [...header, "difference [95% interval]", "p", "verdict"],
       table.comparisons.map((c) => {
-        const { label, digits } = spec(c.key);
+        const { label, digits } = measureSpec(table, c.key);
         return [
           c.variant,
           label,
@@ -765,7 +766,6 @@ function comparisonsMarkdown(table: ExperimentTable): string[] {
 /** The checks in Markdown, after a blank line; nothing when the table has none. */
 function checksMarkdown(table: ExperimentTable): string[] {
   if (table.checks.length === 0) return [];
-  const spec = (key: string) => table.measures.find((m) => m.key === key)!;
   return [
     "",
     "Against the anchors:",
@@ -773,7 +773,7 @@ function checksMarkdown(table: ExperimentTable): string[] {
     ...markdownRows(
       ["variant", "measure", "anchor", "mean [95% interval]", "seeds at or above", "p", "verdict"],
       table.checks.map((c) => {
-        const { label, digits } = spec(c.key);
+        const { label, digits } = measureSpec(table, c.key);
         return [
           c.variant,
           label,
