@@ -20,8 +20,9 @@
  * @module
  */
 export { MultiAgentGridEnv } from "./lib/env/grid_world.ts";
-export type { GridEnvOptions } from "./lib/env/grid_world.ts";
+export type { Cell, GridEnvOptions, StepResult as GridStepResult } from "./lib/env/grid_world.ts";
 export { GridWorldEnv } from "./lib/env/grid_world_env.ts";
+export type { GridWorldState } from "./lib/env/grid_world_env.ts";
 import "./lib/env/builtin.ts";
 export {
   envEntry,
@@ -42,20 +43,36 @@ export type {
 } from "./lib/env/parallel_env.ts";
 export { Box, Discrete } from "./lib/env/spaces.ts";
 export type { Space, UniformSource } from "./lib/env/spaces.ts";
-export type { Scene, Shape } from "./lib/env/scene.ts";
-export { MpeEnv, NumpyGenerator } from "./lib/env/mpe/mod.ts";
+export type { CircleShape, RectShape, Rgb, Scene, Shape } from "./lib/env/scene.ts";
+export { Agent, Entity, Landmark, MpeEnv, NumpyGenerator, World } from "./lib/env/mpe/mod.ts";
+export type {
+  AgentAction,
+  MpeEntityState,
+  MpeEnvState,
+  ObservationBuffer,
+  Scenario,
+  ScenarioRandom,
+} from "./lib/env/mpe/mod.ts";
+export { Pcg64 } from "./lib/env/mpe/numpy_random.ts";
+export type { NumpyPcg64State, Pcg64State } from "./lib/env/mpe/numpy_random.ts";
 export { Pcg32 } from "./lib/rng.ts";
 export type { RngState } from "./lib/rng.ts";
 export { allocateBatch, ReplayBuffer, replayBufferBytes } from "./lib/replay_buffer.ts";
-export type { Batch, ReplayBufferOptions, Transition } from "./lib/replay_buffer.ts";
-export { Mlp, softUpdate } from "./lib/nn/mlp.ts";
-export type { MlpOptions } from "./lib/nn/mlp.ts";
+export type {
+  Batch,
+  ReplayBufferOptions,
+  ReplayBufferState,
+  Transition,
+} from "./lib/replay_buffer.ts";
+export { Mlp, softUpdate, WEIGHT_INITS } from "./lib/nn/mlp.ts";
+export type { LayerSlice, MlpOptions, WeightInit } from "./lib/nn/mlp.ts";
 export { ACTIVATIONS } from "./lib/nn/activation.ts";
 export type { Activation } from "./lib/nn/activation.ts";
 export { Adam, clipGradNorm } from "./lib/nn/adam.ts";
 export type { AdamOptions, AdamState } from "./lib/nn/adam.ts";
 export { TfMlp } from "./lib/nn/tf_mlp.ts";
 export { gumbelSoftmax, gumbelSoftmaxBackward } from "./lib/nn/gumbel.ts";
+export type { GumbelSoftmaxOptions } from "./lib/nn/gumbel.ts";
 export {
   isTorchTensor,
   mlpFromStateDict,
@@ -64,18 +81,22 @@ export {
 } from "./lib/nn/torch_state_dict.ts";
 export type { StateDict, TorchTensor } from "./lib/nn/torch_state_dict.ts";
 export { argmax, sampleCategorical, selectActions } from "./lib/agent/policy.ts";
-export type { ActionMode } from "./lib/agent/policy.ts";
+export type { ActionChoice, ActionMode } from "./lib/agent/policy.ts";
 export type {
   AgentShape,
   AlgorithmInstance,
   AlgorithmSpec,
   AlgorithmSupport,
   LearnerState,
+  LearningOptions,
+  PeerExchange,
   UpdateLosses,
 } from "./lib/agent/algorithm.ts";
 export { NOTEBOOK, NotebookMaddpg } from "./lib/agent/notebook.ts";
+export type { NotebookRound, PreparedActor } from "./lib/agent/notebook.ts";
 export { GumbelMaddpg } from "./lib/agent/gumbel_learner.ts";
-export type { GumbelOptions, GumbelVariant } from "./lib/agent/gumbel_learner.ts";
+export type { GumbelOptions, GumbelRound, GumbelVariant } from "./lib/agent/gumbel_learner.ts";
+export type { BoxOutput } from "./lib/agent/_action_heads.ts";
 export { MADDPG } from "./lib/agent/maddpg.ts";
 export { MATD3 } from "./lib/agent/matd3.ts";
 export { IDDPG } from "./lib/agent/iddpg.ts";
@@ -86,16 +107,23 @@ export { ParallelLearner } from "./lib/agent/parallel.ts";
 export { initBackend, runtimeInfo } from "./lib/backend.ts";
 export type { RuntimeInfo } from "./lib/backend.ts";
 export { CONFIG_FIELDS, DEFAULT_TRAIN_CONFIG } from "./lib/config_fields.ts";
-export type { TrainConfig } from "./lib/config_fields.ts";
+export type { AlgorithmName, ConfigField, TrainConfig } from "./lib/config_fields.ts";
 export { configFromRecord, parseTrainArgs } from "./lib/config.ts";
+export type { LearnerThreads, TrainFlags } from "./lib/config.ts";
 export { loadMlp, saveMlp, toLayersModel } from "./lib/checkpoint.ts";
 export { epsilonAt, Interrupted, runEpisodes, train } from "./lib/trainer.ts";
 export type { EpisodeMetrics, TestResult, TrainSummary } from "./lib/trainer.ts";
 export { agentShapes, makeTrainingEnv } from "./lib/train/run.ts";
+export type { TrainOptions } from "./lib/train/run.ts";
+export type { EpisodeOptions, EpisodeResult } from "./lib/train/episodes.ts";
+export type { SessionResult } from "./lib/train/session.ts";
 export { loadState, saveState } from "./lib/run_state.ts";
-export type { TrainingState } from "./lib/run_state.ts";
+export type { PartialEpisode, TrainingState } from "./lib/run_state.ts";
+export type { LossSums } from "./lib/train/episode_log.ts";
 export { mean, median, sampleStd } from "./lib/stats.ts";
 export { movingAverage } from "./lib/plot/series.ts";
-export { bandChart, dashboard, lineChart, panelChart } from "./lib/plot/specs.ts";
+export { bandChart, dashboard, lineChart, panelChart, PANELS } from "./lib/plot/specs.ts";
+export type { Curve, Panel, Spec } from "./lib/plot/specs.ts";
 export { renderSvg, svgToPng } from "./lib/plot/render.ts";
 export { sceneToSvg } from "./lib/render/svg.ts";
+export type { SvgOptions } from "./lib/render/svg.ts";

@@ -50,11 +50,17 @@ export type ReplayBufferState = Omit<Batch, "size"> & {
 
 /** One transition as {@linkcode ReplayBuffer.push} takes it; arrays in agent order. */
 export interface Transition {
+  /** Each agent's observation. */
   observations: readonly ArrayLike<number>[];
+  /** Each agent's action: an index (discrete) or a vector (continuous). */
   actions: readonly (number | ArrayLike<number>)[];
+  /** Each agent's reward. */
   rewards: readonly number[];
+  /** Each agent's next observation. */
   nextObservations: readonly ArrayLike<number>[];
+  /** Whether each agent's episode ended (no bootstrap). */
   terminations: readonly boolean[];
+  /** Whether each agent's episode was cut at the step limit (bootstrapped). */
   truncations: readonly boolean[];
 }
 
@@ -153,6 +159,7 @@ export class ReplayBuffer {
   readonly #stamp: Uint32Array;
   #stampValue = 0;
 
+  /** An empty buffer holding up to `capacity` transitions of agents of the given sizes. */
   constructor(options: ReplayBufferOptions) {
     const { capacity = 100_000, observationSizes, actionSizes } = options;
     if (!Number.isSafeInteger(capacity) || capacity <= 0) {

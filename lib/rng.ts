@@ -62,6 +62,8 @@ export class Pcg32 {
   #incLo = 1;
 
   /**
+   * A generator at the start of stream `stream` for `seed`.
+   *
    * @param seed Non-negative integer (up to 2^53) selecting the starting state.
    * @param stream Non-negative integer (up to 2^53) selecting one of 2^63 independent streams.
    * @default stream 54 (the reference demo's)

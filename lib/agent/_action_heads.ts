@@ -106,11 +106,14 @@ export class GumbelHead implements ActionHead {
   }
 }
 
-/** The bounded outputs a continuous actor may end in, each with its range `[from, to]`. */
-const OUTPUT_RANGES = { sigmoid: [0, 1], tanh: [-1, 1] } as const;
-
 /** The bounded output of a continuous actor: a sigmoid, or a tanh rescaled to the box. */
-export type BoxOutput = keyof typeof OUTPUT_RANGES;
+export type BoxOutput = "sigmoid" | "tanh";
+
+/** The bounded outputs a continuous actor may end in, each with its range `[from, to]`. */
+const OUTPUT_RANGES: Readonly<Record<BoxOutput, readonly [number, number]>> = {
+  sigmoid: [0, 1],
+  tanh: [-1, 1],
+};
 
 /** Every {@linkcode BoxOutput}. */
 export const BOX_OUTPUTS = Object.keys(OUTPUT_RANGES) as BoxOutput[];

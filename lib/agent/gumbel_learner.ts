@@ -242,6 +242,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
   readonly #sharedGrads = new Map<number, Float32Array>();
   #rounds = 0;
 
+  /** Each agent's actor, critic, their targets and optimizers, initialised from `rng`. */
   constructor(options: GumbelOptions, rng: Pcg32) {
     const { variant, agents, actorHidden = [128, 128], criticHidden = [256, 256] } = options;
     const weightInit = options.weightInit ?? "torch";

@@ -36,6 +36,7 @@ export class InlineLearner implements Learner {
   readonly #algorithm: AlgorithmInstance;
   #pending: UpdateLosses[] = [];
 
+  /** A learner that runs `algorithm`'s update rounds on this thread. */
   constructor(algorithm: AlgorithmInstance) {
     this.#algorithm = algorithm;
   }

@@ -22,7 +22,8 @@ export interface StepResult {
   done: boolean;
 }
 
-type Cell = readonly [row: number, col: number];
+/** A grid cell as (row, col). */
+export type Cell = readonly [row: number, col: number];
 
 /** Moves of actions 0 up, 1 down, 2 left, 3 right, as (row, col) deltas. */
 export const ACTION_DELTAS: readonly Cell[] = [[-1, 0], [1, 0], [0, -1], [0, 1]];
@@ -70,6 +71,7 @@ export class MultiAgentGridEnv {
 
   #positions: Cell[];
 
+  /** A grid of `size` × `size` cells with the notebook's start and goal cells. */
   constructor(options: GridEnvOptions = {}) {
     const { size = 5, numAgents = 2 } = options;
     if (!Number.isInteger(size) || size < 2) {

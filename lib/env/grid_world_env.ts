@@ -59,6 +59,7 @@ export class GridWorldEnv implements ParallelEnv {
   readonly grid: MultiAgentGridEnv;
   #steps = 0;
 
+  /** The notebook's grid world behind the parallel interface, truncated at `maxSteps`. */
   constructor(options: GridWorldOptions) {
     this.grid = new MultiAgentGridEnv({ size: options.size, numAgents: 2 });
     this.maxSteps = options.maxSteps;

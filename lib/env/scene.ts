@@ -11,9 +11,11 @@ export type Rgb = readonly [number, number, number];
 
 /** A filled circle (an MPE entity, a grid-world agent). */
 export interface CircleShape {
+  /** The shape's tag. */
   kind: "circle";
   /** Centre, world coordinates (y up). */
   x: number;
+  /** Centre's y. */
   y: number;
   /** Radius, world units. */
   radius: number;
@@ -29,12 +31,15 @@ export interface CircleShape {
 
 /** A filled rectangle (a grid cell, a goal). */
 export interface RectShape {
+  /** The shape's tag. */
   kind: "rect";
   /** Lower-left corner, world coordinates (y up). */
   x: number;
+  /** Lower-left corner's y. */
   y: number;
-  /** Size, world units. */
+  /** Width, world units. */
   width: number;
+  /** Height, world units. */
   height: number;
   /** Fill colour. */
   color: Rgb;

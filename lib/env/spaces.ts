@@ -31,6 +31,7 @@ export class Discrete {
   /** Number of actions. */
   readonly n: number;
 
+  /** The actions `0 … n − 1`; `n` must be a positive integer. */
   constructor(n: number) {
     if (!Number.isSafeInteger(n) || n < 1) {
       throw new RangeError(`Discrete(n) needs a positive integer n, got ${n}`);
@@ -83,6 +84,7 @@ export class Box {
   /** The shape, one dimension. */
   readonly shape: readonly [number];
 
+  /** The box `[low, high]` of the given shape; a number bound applies to every dimension. */
   constructor(low: number | ArrayLike<number>, high: number | ArrayLike<number>, shape: [number]) {
     const [n] = shape;
     if (!Number.isSafeInteger(n) || n < 0) {

@@ -65,6 +65,7 @@ export class Adam {
   readonly #m: Float32Array;
   readonly #v: Float32Array;
 
+  /** An optimizer for `size` parameters, its moments at zero. */
   constructor(size: number, options: AdamOptions) {
     this.lr = options.lr;
     this.beta1 = options.beta1 ?? 0.9;

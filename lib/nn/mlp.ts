@@ -80,6 +80,7 @@ export class Mlp {
   // Scratch rows for single-observation forward passes.
   readonly #scratch: Float64Array[];
 
+  /** A network of layer `sizes`, on `params` (its flat parameters, kept, not copied) or new zeros. */
   constructor(sizes: readonly number[], params?: Float32Array, options: MlpOptions = {}) {
     this.sizes = [...sizes];
     this.layers = layerSlices(sizes);

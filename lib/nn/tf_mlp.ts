@@ -78,6 +78,7 @@ export class TfMlp {
   #biases: tf.Tensor1D[] = [];
   #version = -1;
 
+  /** A tensor view of `net`; its tensors are made from `net`'s parameters when first needed. */
   constructor(net: Mlp) {
     this.net = net;
   }

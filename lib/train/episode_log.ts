@@ -112,7 +112,9 @@ export function metricsLine(m: EpisodeMetrics, returns = true): string {
 
 /** Sums of an episode's per-agent losses, and how many rounds each sum holds. */
 export interface LossSums {
+  /** Each agent's summed critic loss. */
   critic: number[];
+  /** Each agent's summed actor loss. */
   actor: number[];
   /** Rounds in each agent's critic sum. */
   criticRounds: number[];

@@ -72,6 +72,7 @@ export interface RunRecord {
 
 /** A run stopped by a signal after saving its state. */
 export class Interrupted extends Error {
+  /** The error for a run stopped by `signal`. */
   constructor(
     /** The signal. */
     readonly signal: string,

@@ -166,6 +166,7 @@ export class World {
   /** Whether an entity's force is set (Python's `None` test). */
   readonly #hasForce: Uint8Array;
 
+  /** A world of the given agents and landmarks (in that order its entities). */
   constructor(options: WorldOptions) {
     const dimC = options.dimC ?? 0;
     if (!Number.isSafeInteger(dimC) || dimC < 0) {

@@ -136,6 +136,7 @@ export class MpeEnv<W extends World = World> implements ParallelEnv {
   readonly #obs: [Float32Array[], Float32Array[]];
   #flip = 0;
 
+  /** A scenario's world behind the parallel interface, as MPE2's `SimpleEnv`. */
   constructor(options: MpeEnvOptions<W>) {
     const { id, scenario, maxCycles = 25, continuousActions = false } = options;
     const localRatio = options.localRatio ?? null;
