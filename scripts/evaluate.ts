@@ -17,7 +17,7 @@ import { writeFileAtomic } from "../lib/files.ts";
 import type { Mlp } from "../lib/nn/mlp.ts";
 import { Pcg32 } from "../lib/rng.ts";
 import { agentShapes, makeTrainingEnv } from "../lib/train/run.ts";
-import { isAdversary } from "../lib/train/session.ts";
+import { isAdversary } from "../lib/env/teams.ts";
 import { runEpisodes } from "../lib/trainer.ts";
 import type { EpisodeOptions, TestResult } from "../lib/trainer.ts";
 

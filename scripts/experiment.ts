@@ -31,7 +31,7 @@ import { exists, writeFileAtomic } from "../lib/files.ts";
 import { readMetrics } from "../lib/plot/metrics_csv.ts";
 import { findState } from "../lib/run_state.ts";
 import { runSeeds } from "../lib/sweep.ts";
-import { isAdversary } from "../lib/train/session.ts";
+import { isAdversary } from "../lib/env/teams.ts";
 import { evaluate, loadRun } from "./evaluate.ts";
 
 const ROOT = new URL("../", import.meta.url);

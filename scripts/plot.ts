@@ -16,25 +16,21 @@ import { meanReference, readReference } from "../lib/plot/reference.ts";
 import type { ReferenceRun } from "../lib/plot/reference.ts";
 import { renderSvg, svgToPng } from "../lib/plot/render.ts";
 import { tailMean } from "../lib/plot/series.ts";
-import {
-  bandChart,
-  dashboard,
-  lineChart,
-  movingAverageCurve,
-  panelChart,
-  PANELS,
-  stableStringify,
-} from "../lib/plot/specs.ts";
+import { bandChart, lineChart, movingAverageCurve, stableStringify } from "../lib/plot/specs.ts";
+import { metricsTeams, runCharts, teamReturns } from "../lib/plot/run_charts.ts";
 import type { Panel, Spec } from "../lib/plot/specs.ts";
 
 const HELP = `Usage: deno task plot [flags]
 
 Writes Vega-Lite charts (.vl.json, .svg, .png) of training runs.
 
-  --run DIR          a run (DIR/charts/) or a multi-seed experiment with DIR/seed_<n>/
-                     runs (each finished seed's charts, plus DIR/charts/reward_band.*
-                     and DIR/summary.csv over them; seeds still training are named and
-                     left out); repeatable; default: every run under results/
+  --run DIR          a run (DIR/charts/: the notebook's panels, and on a particle
+                     world its teams' returns and the paper's measures) or a multi-seed
+                     experiment with DIR/seed_<n>/ runs (each finished seed's charts,
+                     plus DIR/charts/reward_band.*, each team's return_band_*.* in a
+                     competitive world, and DIR/summary.csv over them; seeds still
+                     training are named and left out); repeatable; default: every run
+                     under results/
   --reference FILE   add the PyTorch notebook's curves (run_notebook.sh output);
                      repeatable: several files are averaged per episode
   --compare A B …    overlay the moving-average rewards of runs A, B, … in one chart
@@ -160,15 +156,10 @@ export async function plotRun(
   const { name, metrics, reference } = run;
   const charts = `${dir}/charts`;
   await Deno.mkdir(charts, { recursive: true });
-  const panels: Spec[] = [];
-  for (const panel of Object.keys(PANELS) as Panel[]) {
-    const extra = reference ? [referenceCurve(reference, panel)] : [];
-    const spec = panelChart(panel, { name, values: metrics.values[PANELS[panel].column], extra });
-    panels.push(spec);
-    await writeChart(`${charts}/${panel}`, spec);
-  }
-  await writeChart(`${charts}/dashboard`, dashboard(name, panels));
-  return [...Object.keys(PANELS), "dashboard"].map((c) => `${charts}/${c}.vl.json`);
+  const extra = (panel: Panel) => reference ? [referenceCurve(reference, panel)] : [];
+  const written = runCharts({ name, metrics, extra });
+  for (const chart of written) await writeChart(`${charts}/${chart.name}`, chart.spec);
+  return written.map((chart) => `${charts}/${chart.name}.vl.json`);
 }
 
 interface SeedSummary {
@@ -264,6 +255,29 @@ function experimentRows(target: ExperimentTarget) {
   );
 }
 
+/**
+ * In a competitive world, each team's band over the seeds of its mean return per agent
+ * (`return_band_adversaries`, `return_band_good_agents`); the names of the charts written.
+ */
+async function plotTeamBands(target: ExperimentTarget): Promise<string[]> {
+  const seeds = target.seeds.map((s) => s.seed).join(", ");
+  const names: string[] = [];
+  for (const team of metricsTeams(target.seeds[0].metrics)) {
+    const name = `return_band_${team.label.replaceAll(" ", "_")}`;
+    await writeChart(
+      `${target.dir}/charts/${name}`,
+      bandChart({
+        title:
+          `${target.name}: ${team.label}' return per agent over ${target.seeds.length} seeds (${seeds})`,
+        seedCurves: target.seeds.map((s) => teamReturns(s.metrics, team)),
+        yTitle: "Mean return per agent",
+      }),
+    );
+    names.push(name);
+  }
+  return names;
+}
+
 /** A multi-seed experiment: each seed's charts, the band over seeds, `summary.csv`. */
 async function plotExperiment(
   target: ExperimentTarget,
@@ -288,9 +302,12 @@ async function plotExperiment(
       reference: reference ? referenceCurve(reference, "reward") : undefined,
     }),
   );
+  const teamBands = await plotTeamBands(target);
   await writeFileAtomic(`${target.dir}/summary.csv`, summaryCsv(rows));
   console.log(
-    `wrote ${target.dir}/charts/reward_band.*, ${target.dir}/summary.csv and each seed's charts`,
+    `wrote ${target.dir}/charts/${
+      ["reward_band", ...teamBands].join(".*, ")
+    }.*, ${target.dir}/summary.csv and each seed's charts`,
   );
 }
 

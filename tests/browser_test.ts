@@ -225,6 +225,27 @@ Deno.test({
         await browser.screenshot(`${SCREENSHOTS}/charts.png`);
       });
 
+      await check("#charts view of a particle-world run without charts/", async () => {
+        await browser.navigate(`${base}/#charts/spread-maddpg`);
+        const charts = "#view-charts .chart";
+        await browser.waitFor(
+          `[...document.querySelectorAll(${
+            JSON.stringify(charts)
+          })].filter((c) => c.getAttribute("data-chart")?.endsWith(" of spread-maddpg") && ` +
+            `c.querySelector("svg, canvas")).length >= 4`,
+          "four charts built from metrics.csv",
+        );
+        const labels = await browser.evaluate<(string | null)[]>(
+          `[...document.querySelectorAll(${
+            JSON.stringify(charts)
+          })].map((c) => c.getAttribute("data-chart"))`,
+        );
+        assert.deepEqual(
+          labels,
+          ["reward", "critic_loss", "actor_loss", "measures"].map((c) => `${c} of spread-maddpg`),
+        );
+      });
+
       await check("#compare view", async () => {
         await browser.navigate(`${base}/#compare/grid-maddpg,spread-maddpg`);
         await waitForSelector(browser, "#view-compare svg, #view-compare canvas");

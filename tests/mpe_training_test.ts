@@ -81,6 +81,7 @@ async function checkRun(
   assert.equal(lines.pop(), "", `${what}: metrics.csv ends with a newline`);
   assert.equal(lines.length, EPISODES + 1, `${what}: header + ${EPISODES} rows`);
   const header = lines[0].split(",");
+  assert.equal(new Set(header).size, header.length, `${what}: no column repeats`);
   const rows = lines.slice(1).map((line) => line.split(","));
   for (const row of rows) {
     assert.equal(row.length, header.length, `${what}: ${row.join(",")}`);

@@ -3,6 +3,7 @@ import { parseMetricsCsv } from "../lib/plot/metrics_csv.ts";
 import { readReference } from "../lib/plot/reference.ts";
 import { compileSpec, renderSvg, svgToPng } from "../lib/plot/render.ts";
 import { band, movingAverage } from "../lib/plot/series.ts";
+import { metricsTeams, runCharts, teamReturns } from "../lib/plot/run_charts.ts";
 import {
   bandChart,
   dashboard,
@@ -21,6 +22,11 @@ import type { Run } from "./_run.ts";
 const FIXTURES = `${ROOT}tests/fixtures`;
 const fixtureCsv = await Deno.readTextFile(`${FIXTURES}/metrics_small.csv`);
 const metrics = parseMetricsCsv(fixtureCsv, "metrics_small.csv");
+// 60 episodes of simple_tag_v3: `deno task train --config
+// configs/mpe/simple_tag_continuous_peer.json --episodes 60 --warmup-steps 500 --seed 0`.
+const tagCsv = await Deno.readTextFile(`${FIXTURES}/metrics_tag_small.csv`);
+const tagMetrics = parseMetricsCsv(tagCsv, "metrics_tag_small.csv");
+const tagTeams = metricsTeams(tagMetrics);
 const reference = await readReference(`${FIXTURES}/reference_small.json`);
 
 Deno.test("movingAverage() matches np.convolve(x, ones(w)/w, 'valid')", () => {
@@ -88,8 +94,62 @@ function fixtureSpecs(): Record<string, Spec> {
       seedCurves: [metrics.values.reward, shifted(5), shifted(-8)],
       reference: movingAverageCurve("PyTorch notebook, 50-episode MA", reference.reward),
     }),
+    ...Object.fromEntries(
+      runCharts({ name: "tag", metrics: tagMetrics }).flatMap((c) =>
+        c.name === "reward" || c.name === "measures" ? [[`tag_${c.name}`, c.spec]] : []
+      ),
+    ),
+    tag_return_band_good_agents: bandChart({
+      title: "tag: good agents' return per agent over 2 seeds",
+      seedCurves: [teamReturns(tagMetrics, tagTeams[1]), shifted(3).slice(0, tagMetrics.length)],
+      yTitle: "Mean return per agent",
+    }),
   };
 }
+
+Deno.test("runCharts() draws the grid world's notebook panels, a particle world's teams and measures", () => {
+  const grid = runCharts({ name: "fixture", metrics });
+  assert.deepEqual(grid.map((c) => c.name), ["reward", "critic_loss", "actor_loss", "dashboard"]);
+  assert.deepEqual(
+    grid[0].spec,
+    panelChart("reward", { name: "fixture", values: metrics.values.reward }),
+  );
+  assert.deepEqual(tagTeams, [
+    { label: "adversaries", agents: [0, 1, 2] },
+    { label: "good agents", agents: [3] },
+  ]);
+  const tag = runCharts({ name: "tag", metrics: tagMetrics });
+  assert.deepEqual(tag.map((c) => c.name), [
+    "reward",
+    "critic_loss",
+    "actor_loss",
+    "measures",
+    "dashboard",
+  ]);
+  const points =
+    (tag[0].spec.data as { values: { episode: number; series: string; value: number }[] })
+      .values;
+  const at = (series: string, episode: number) =>
+    points.find((p) => p.series === series && p.episode === episode)?.value;
+  const row = (k: number) => [0, 1, 2, 3].map((i) => tagMetrics.values[`return_${i}`][k]);
+  const [a0, a1, a2, good] = row(9);
+  assert.equal(at("adversaries, per episode", 10), (a0 + a1 + a2) / 3);
+  assert.equal(at("good agents, per episode", 10), good);
+  assert.ok(at("good agents, 50-episode average", 50) !== undefined);
+  assert.equal(at("all agents, per episode", 10), undefined, "no mean over both teams");
+  const measures = tag[3].spec.hconcat as Spec[];
+  assert.deepEqual(measures.map((m) => m.title), ["touches"]);
+});
+
+Deno.test("parseMetricsCsv() reads a repeated column as pandas does (name.1)", () => {
+  const table = parseMetricsCsv(
+    "episode,steps,total_steps,reward,critic_loss,actor_loss,epsilon,success,greedy_success," +
+      "greedy_success\n1,25,25,-3,0,0,0,0,0,1\n",
+    "m.csv",
+  );
+  assert.deepEqual(table.values.greedy_success, [0]);
+  assert.deepEqual(table.values["greedy_success.1"], [1]);
+});
 
 Deno.test("specs match their snapshots (UPDATE_SNAPSHOTS=1 rewrites them)", async () => {
   for (const [name, spec] of Object.entries(fixtureSpecs())) {
@@ -196,6 +256,31 @@ Deno.test("plot writes every chart of a run, an experiment's band and summary, a
   assert.equal(compare.code, 0, compare.stderr);
   const spec = JSON.parse(await Deno.readTextFile(`${work}/cmp/compare_reward.vl.json`));
   assert.deepEqual(spec.encoding.color.scale.domain, ["single", "exp/seed_1"]);
+  await Deno.remove(work, { recursive: true });
+});
+
+Deno.test("plot draws a competitive world's teams: each run's measures, each team's band", async () => {
+  const work = await Deno.makeTempDir();
+  const summary = {
+    wallSeconds: 1,
+    test: { sample: { averageReward: 0 }, greedy: { averageReward: 0, successRate: 0 } },
+  };
+  for (const seed of [0, 1]) await makeRun(`${work}/results/tag/seed_${seed}`, tagCsv, summary);
+  const result = await plot(["--run", `${work}/results/tag`], work);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /return_band_adversaries\.\*, return_band_good_agents\.\*/);
+  for (const chart of ["measures", "reward", "dashboard"]) {
+    assert.ok(await exists(`${work}/results/tag/seed_1/charts/${chart}.png`), chart);
+  }
+  for (const team of ["adversaries", "good_agents"]) {
+    const band = JSON.parse(
+      await Deno.readTextFile(`${work}/results/tag/charts/return_band_${team}.vl.json`),
+    );
+    assert.match(band.title, /return per agent over 2 seeds \(0, 1\)/);
+    const mean = band.layer[2].data.values[0].mean;
+    const which = team === "adversaries" ? tagTeams[0] : tagTeams[1];
+    assert.equal(mean, movingAverage(teamReturns(tagMetrics, which))[0], team);
+  }
   await Deno.remove(work, { recursive: true });
 });
 

@@ -7,8 +7,9 @@
  * @module
  */
 import embed from "vega-embed";
-import { lineChart, movingAverageCurve, panelChart, PANELS } from "../lib/plot/specs.ts";
-import type { Curve, Panel, Spec } from "../lib/plot/specs.ts";
+import { lineChart, movingAverageCurve, PANELS } from "../lib/plot/specs.ts";
+import type { Curve, Spec } from "../lib/plot/specs.ts";
+import { runCharts } from "../lib/plot/run_charts.ts";
 import { WINDOW } from "../lib/plot/series.ts";
 import { byId, fetchJson, h } from "./dom.ts";
 import { routeHash } from "./route.ts";
@@ -100,12 +101,12 @@ export async function showCharts(path: string): Promise<void> {
     return;
   }
   note.textContent = "No charts/ in this run (deno task plot has not run on it): " +
-    "these panels are built from its metrics.csv.";
+    "these charts are built from its metrics.csv.";
   const metrics = await loadMetrics(path);
   const name = run ? runName(run) : path;
-  for (const panel of Object.keys(PANELS) as Panel[]) {
-    const spec = panelChart(panel, { name, values: metrics.values[PANELS[panel].column] });
-    await addChart(list, spec, `${panel} of ${path}`);
+  for (const chart of runCharts({ name, metrics })) {
+    if (chart.name === "dashboard") continue;
+    await addChart(list, chart.spec, `${chart.name} of ${path}`);
   }
 }
 

@@ -24,7 +24,7 @@ export interface MetricsTable {
 /**
  * Parses CSV text with the `metrics.csv` header. Every row must have every field, every
  * field a finite number, episodes 1, 2, 3, …; an empty run is refused. Errors name the file
- * and the line.
+ * and the line. A repeated column name is read as pandas reads it (`name.1`).
  */
 export function parseMetricsCsv(text: string, path: string): MetricsTable {
   const lines = text.split("\n");
@@ -32,7 +32,7 @@ export function parseMetricsCsv(text: string, path: string): MetricsTable {
   if (lines.length === 0 || lines[0].trim() === "") {
     throw new UsageError(`${path}: empty file, no header`);
   }
-  const columns = lines[0].trim().split(",");
+  const columns = uniqueColumns(lines[0].trim().split(","));
   for (const required of REQUIRED_COLUMNS) {
     if (!columns.includes(required)) {
       throw new UsageError(`${path}:1: header lacks the column "${required}"`);
@@ -63,6 +63,19 @@ export function parseMetricsCsv(text: string, path: string): MetricsTable {
     }
   }
   return { path, columns, values, length: lines.length - 1 };
+}
+
+/**
+ * Column names made unique as pandas reads them: a name's repeats become `<name>.1`, `<name>.2`, ….
+ * (Speaker-listener runs written before `greedy_scenario_success` have two `greedy_success`.)
+ */
+function uniqueColumns(names: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const count = seen.get(name) ?? 0;
+    seen.set(name, count + 1);
+    return count === 0 ? name : `${name}.${count}`;
+  });
 }
 
 /** Reads and parses `<runDir>/metrics.csv`. */

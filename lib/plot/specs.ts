@@ -21,6 +21,8 @@ export interface Curve {
   firstEpisode?: number;
   /** Drawn thin and light (raw per-episode values under their average). */
   faint?: boolean;
+  /** Its colour (CSS); when every curve has one, they replace the default scheme. */
+  color?: string;
 }
 
 /** The three panels of the notebook's figure. */
@@ -81,7 +83,9 @@ export function lineChart(options: {
         field: "series",
         type: "nominal",
         title: null,
-        scale: { domain: curves.map((c) => c.name) },
+        scale: curves.length > 0 && curves.every((c) => c.color)
+          ? { domain: curves.map((c) => c.name), range: curves.map((c) => c.color) }
+          : { domain: curves.map((c) => c.name) },
         legend: { orient: "bottom", direction: "vertical", labelLimit: 600 },
       },
       strokeWidth: {
@@ -142,7 +146,7 @@ function bandRows(seedCurves: readonly (readonly number[])[]) {
 }
 
 /** The band chart's three layers (min–max, mean ± std, mean) over `n` seeds. */
-function bandLayers(rows: ReturnType<typeof bandRows>, n: number): Spec[] {
+function bandLayers(rows: ReturnType<typeof bandRows>, n: number, yTitle: string): Spec[] {
   const x = { field: "episode", type: "quantitative" };
   return [
     {
@@ -153,7 +157,7 @@ function bandLayers(rows: ReturnType<typeof bandRows>, n: number): Spec[] {
         y: {
           field: "min",
           type: "quantitative",
-          title: `Total reward per episode (${WINDOW}-episode moving average)`,
+          title: `${yTitle} (${WINDOW}-episode moving average)`,
         },
         y2: { field: "max" },
         color: { datum: `min–max over ${n} seeds` },
@@ -204,9 +208,12 @@ export function bandChart(options: {
   title: string;
   seedCurves: readonly (readonly number[])[];
   reference?: Curve;
+  /** @default "Total reward per episode" */
+  yTitle?: string;
 }): Spec {
   const n = options.seedCurves.length;
-  const layers = bandLayers(bandRows(options.seedCurves), n);
+  const yTitle = options.yTitle ?? "Total reward per episode";
+  const layers = bandLayers(bandRows(options.seedCurves), n, yTitle);
   const names = [`min–max over ${n} seeds`, "mean ± std over seeds", `mean over ${n} seeds`];
   const colors = ["#c6dbef", "#6baed6", "#08519c"];
   if (options.reference) {

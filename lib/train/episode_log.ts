@@ -67,9 +67,30 @@ export function metricsHeader(numAgents: number, columns: MetricsColumns = {}): 
   const { measureNames = [], returns = true } = columns;
   const perAgent = (prefix: string) => Array.from({ length: numAgents }, (_, i) => prefix + i);
   return [...METRICS_COLUMNS as readonly string[]]
-    .concat(perAgent("critic_loss_"), perAgent("actor_loss_"), ["greedy_reward", "greedy_success"])
-    .concat(measureNames.map((n) => `greedy_${n}`), returns ? perAgent("return_") : [])
+    .concat(perAgent("critic_loss_"), perAgent("actor_loss_"), GREEDY_COLUMNS)
+    .concat(measureNames.map(measureColumn), returns ? perAgent("return_") : [])
     .join(",");
+}
+
+/** The greedy probe's columns that every environment has. */
+const GREEDY_COLUMNS = ["greedy_reward", "greedy_success"];
+
+/**
+ * The column of the greedy probe's measure `name`: `greedy_<name>`, or
+ * `greedy_scenario_<name>` where that would repeat a column every run has (the speaker-listener's
+ * `success`, the listener at its target, is not the probe's `greedy_success`).
+ *
+ * @example
+ * ```ts
+ * import { measureColumn } from "./episode_log.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(measureColumn("touches"), "greedy_touches");
+ * assert.equal(measureColumn("success"), "greedy_scenario_success");
+ * ```
+ */
+export function measureColumn(name: string): string {
+  const column = `greedy_${name}`;
+  return GREEDY_COLUMNS.includes(column) ? `greedy_scenario_${name}` : column;
 }
 
 /** Whether every episode of `history` has its agents' returns (an empty history has). */

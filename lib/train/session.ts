@@ -15,6 +15,7 @@ import "../env/builtin.ts";
 import type { ParallelEnv } from "../env/parallel_env.ts";
 import { makeEnv } from "../env/registry.ts";
 import { createMeasures } from "../env/mpe/measures.ts";
+import { isAdversary } from "../env/teams.ts";
 import { UsageError } from "../errors.ts";
 import { allocateBatch, ReplayBuffer } from "../replay_buffer.ts";
 import type { Batch } from "../replay_buffer.ts";
@@ -55,11 +56,6 @@ export function agentShapes(env: ParallelEnv): AgentShape[] {
     const bounds = { low: Array.from(action.low), high: Array.from(action.high) };
     return { ...common, actionKind: "continuous", bounds };
   });
-}
-
-/** Whether an agent is on the adversaries' team, by its MPE2 name (`adversary_0`, `eve_0`, …). */
-export function isAdversary(name: string): boolean {
-  return /^(lead)?adversary_|^eve_/.test(name);
 }
 
 /** One episode in progress. */
