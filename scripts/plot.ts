@@ -17,7 +17,7 @@ import type { ReferenceRun } from "../lib/plot/reference.ts";
 import { renderSvg, svgToPng } from "../lib/plot/render.ts";
 import { tailMean } from "../lib/plot/series.ts";
 import { bandChart, lineChart, movingAverageCurve, stableStringify } from "../lib/plot/specs.ts";
-import { metricsTeams, runCharts, teamReturns } from "../lib/plot/run_charts.ts";
+import { metricsTeams, runCharts, teamComparisons, teamReturns } from "../lib/plot/run_charts.ts";
 import type { Panel, Spec } from "../lib/plot/specs.ts";
 
 const HELP = `Usage: deno task plot [flags]
@@ -34,6 +34,7 @@ Writes Vega-Lite charts (.vl.json, .svg, .png) of training runs.
   --reference FILE   add the PyTorch notebook's curves (run_notebook.sh output);
                      repeatable: several files are averaged per episode
   --compare A B …    overlay the moving-average rewards of runs A, B, … in one chart
+                     (and, for runs of one competitive world, each team's returns)
   --out DIR          where --compare writes [results/compare]
   --help             this text`;
 
@@ -243,7 +244,14 @@ async function plotCompare(
       curves,
     }),
   );
-  console.log(`wrote ${options.out}/compare_reward.{vl.json,svg,png}`);
+  const teams = teamComparisons(
+    runs.map((run, k) => ({ label: curves[k].name, metrics: run.metrics })),
+  );
+  for (const chart of teams) await writeChart(`${options.out}/${chart.name}`, chart.spec);
+  const written = ["compare_reward", ...teams.map((chart) => chart.name)];
+  console.log(
+    `wrote ${written.map((c) => `${options.out}/${c}`).join(", ")} (.vl.json, .svg, .png)`,
+  );
 }
 
 type ExperimentTarget = Extract<Target, { kind: "experiment" }>;

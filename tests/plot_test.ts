@@ -3,7 +3,7 @@ import { parseMetricsCsv } from "../lib/plot/metrics_csv.ts";
 import { readReference } from "../lib/plot/reference.ts";
 import { compileSpec, renderSvg, svgToPng } from "../lib/plot/render.ts";
 import { band, movingAverage } from "../lib/plot/series.ts";
-import { metricsTeams, runCharts, teamReturns } from "../lib/plot/run_charts.ts";
+import { metricsTeams, runCharts, teamComparisons, teamReturns } from "../lib/plot/run_charts.ts";
 import {
   bandChart,
   dashboard,
@@ -139,6 +139,30 @@ Deno.test("runCharts() draws the grid world's notebook panels, a particle world'
   assert.equal(at("all agents, per episode", 10), undefined, "no mean over both teams");
   const measures = tag[3].spec.hconcat as Spec[];
   assert.deepEqual(measures.map((m) => m.title), ["touches"]);
+});
+
+Deno.test("teamComparisons() overlays each team of runs of one competitive world, no others", () => {
+  const short = parseMetricsCsv(
+    tagCsv.split("\n").slice(0, 21).join("\n") + "\n",
+    "short.csv",
+  );
+  const charts = teamComparisons([
+    { label: "a", metrics: tagMetrics },
+    { label: "b", metrics: short },
+  ]);
+  assert.deepEqual(charts.map((c) => c.name), [
+    "compare_return_adversaries",
+    "compare_return_good_agents",
+  ]);
+  assert.deepEqual(
+    (charts[1].spec.encoding as { color: { scale: { domain: string[] } } }).color.scale.domain,
+    ["a", "b (per episode: fewer than 50 episodes)"],
+  );
+  assert.deepEqual(
+    teamComparisons([{ label: "a", metrics: tagMetrics }, { label: "g", metrics }]),
+    [],
+  );
+  assert.deepEqual(teamComparisons([{ label: "g", metrics }]), []);
 });
 
 Deno.test("parseMetricsCsv() reads a repeated column as pandas does (name.1)", () => {
@@ -281,6 +305,20 @@ Deno.test("plot draws a competitive world's teams: each run's measures, each tea
     const which = team === "adversaries" ? tagTeams[0] : tagTeams[1];
     assert.equal(mean, movingAverage(teamReturns(tagMetrics, which))[0], team);
   }
+  const compare = await plot([
+    "--compare",
+    `${work}/results/tag/seed_0`,
+    `${work}/results/tag/seed_1`,
+    "--out",
+    `${work}/cmp`,
+  ], work);
+  assert.equal(compare.code, 0, compare.stderr);
+  const good = JSON.parse(
+    await Deno.readTextFile(`${work}/cmp/compare_return_good_agents.vl.json`),
+  );
+  assert.deepEqual(good.encoding.color.scale.domain, ["tag/seed_0", "tag/seed_1"]);
+  assert.equal(good.data.values[0].value, movingAverage(teamReturns(tagMetrics, tagTeams[1]))[0]);
+  assert.ok(await exists(`${work}/cmp/compare_return_adversaries.png`));
   await Deno.remove(work, { recursive: true });
 });
 

@@ -9,7 +9,7 @@
 import embed from "vega-embed";
 import { lineChart, movingAverageCurve, PANELS } from "../lib/plot/specs.ts";
 import type { Curve, Spec } from "../lib/plot/specs.ts";
-import { runCharts } from "../lib/plot/run_charts.ts";
+import { runCharts, teamComparisons } from "../lib/plot/run_charts.ts";
 import { WINDOW } from "../lib/plot/series.ts";
 import { byId, fetchJson, h } from "./dom.ts";
 import { routeHash } from "./route.ts";
@@ -129,8 +129,9 @@ export async function showCompare(paths: readonly string[]): Promise<void> {
     const entry = index.find((run) => run.path === path);
     return entry ? runName(entry) : path;
   });
+  const labels = names.map((name, k) => names.indexOf(name) === k ? name : `${name} (${k + 1})`);
   const curves: Curve[] = tables.map((table, k) => {
-    const name = names.indexOf(names[k]) === k ? names[k] : `${names[k]} (${k + 1})`;
+    const name = labels[k];
     const rewards = table.values.reward;
     return rewards.length >= WINDOW
       ? movingAverageCurve(name, rewards)
@@ -153,4 +154,8 @@ export async function showCompare(paths: readonly string[]): Promise<void> {
     }),
     "compare",
   );
+  const runs = tables.map((metrics, k) => ({ label: labels[k], metrics }));
+  for (const chart of teamComparisons(runs, { width: 640, height: 320 })) {
+    await addChart(list, chart.spec, chart.name);
+  }
 }

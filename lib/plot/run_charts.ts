@@ -186,3 +186,31 @@ export function runCharts(run: {
     { name: "dashboard", spec: dashboard(name, panels.map((p) => p.spec)) },
   ];
 }
+
+/**
+ * When every run is of one competitive world (the same teams), each team's mean return per
+ * agent, of every run, overlaid: `compare_return_adversaries` and `compare_return_good_agents`;
+ * otherwise none. A run shorter than the moving average's window is drawn per episode.
+ */
+export function teamComparisons(
+  runs: readonly { label: string; metrics: MetricsTable }[],
+  size: { width?: number; height?: number } = {},
+): RunChart[] {
+  const teams = runs.map((run) => metricsTeams(run.metrics));
+  const first = JSON.stringify(teams[0] ?? []);
+  if (first === "[]" || teams.some((t) => JSON.stringify(t) !== first)) return [];
+  return teams[0].map((team, k) => ({
+    name: `compare_return_${team.label.replaceAll(" ", "_")}`,
+    spec: lineChart({
+      title: `The ${team.label}' return per agent, ${WINDOW}-episode moving average`,
+      yTitle: "Mean return per agent",
+      curves: runs.map((run, r) => {
+        const values = teamReturns(run.metrics, teams[r][k]);
+        return values.length >= WINDOW
+          ? movingAverageCurve(run.label, values)
+          : { name: `${run.label} (per episode: fewer than ${WINDOW} episodes)`, values };
+      }),
+      ...size,
+    }),
+  }));
+}
