@@ -69,6 +69,9 @@ function printResults(summary: TrainSummary, log: (line: string) => void): void 
       greedy.averageReward.toFixed(2)
     }, success rate ${greedy.successRate}`,
   );
+  for (const [name, value] of Object.entries(greedy.measures ?? {})) {
+    log(`  ${name}: ${Number.isInteger(value) ? value : value.toFixed(3)} (mean)`);
+  }
 }
 
 /** Parses flags, trains, prints the test results. */

@@ -9,6 +9,8 @@ import { Pcg32 } from "../lib/rng.ts";
 import { agentShapes, makeTrainingEnv } from "../lib/train/session.ts";
 import { train } from "../lib/trainer.ts";
 import { evaluate } from "../scripts/evaluate.ts";
+import { competitiveTeams } from "../lib/env/teams.ts";
+import { notebookProgressLine } from "../lib/train/progress.ts";
 
 await initBackend();
 
@@ -69,4 +71,38 @@ Deno.test("a team run trains, and evaluate pits its agents against another run's
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("notebookProgressLine() ends with each team's mean return per agent in a competitive world", () => {
+  const history = Array.from({ length: 50 }, (_, k) => ({
+    episode: k + 1,
+    steps: 25,
+    totalSteps: 25 * (k + 1),
+    reward: 0,
+    criticLoss: 0.5,
+    actorLoss: -0.25,
+    epsilon: 0,
+    success: false,
+    criticLosses: [],
+    actorLosses: [],
+    greedyReward: 0,
+    greedySuccess: false,
+    returns: [k % 2 === 0 ? 10 : 20, -5, -7],
+  }));
+  const line = notebookProgressLine(
+    history,
+    100,
+    competitiveTeams(["adversary_0", "agent_0", "agent_1"]),
+  );
+  assert.equal(
+    line,
+    "Ep 50/100 | Steps: 1250 | Avg Reward: 0.00 | Avg C_Loss: 0.5000 | Avg A_Loss: -0.2500 | " +
+      "Eps: 0.000 | adversaries: 15.00 | good agents: -6.00",
+  );
+  assert.equal(
+    notebookProgressLine(history, 100, competitiveTeams(["agent_0", "agent_1", "agent_2"])),
+    line!.split(" | adversaries")[0],
+    "a cooperative world keeps the notebook's line",
+  );
+  assert.equal(notebookProgressLine(history.slice(0, 49), 100), undefined);
 });

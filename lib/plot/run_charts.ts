@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { isAdversary } from "../env/teams.ts";
+import { competitiveTeams } from "../env/teams.ts";
+import type { Team } from "../env/teams.ts";
 import type { MetricsTable } from "./metrics_csv.ts";
 import { WINDOW } from "./series.ts";
 import { dashboard, lineChart, movingAverageCurve, panelChart, PANELS, SCHEMA } from "./specs.ts";
@@ -18,14 +19,6 @@ export interface RunChart {
   name: string;
   /** The Vega-Lite spec. */
   spec: Spec;
-}
-
-/** A team of a competitive world and its agents' indices. */
-export interface MetricsTeam {
-  /** `adversaries` or `good agents`. */
-  label: string;
-  /** The agents' indices, in the environment's order. */
-  agents: number[];
 }
 
 const GREEDY_RETURN = /^greedy_return_(.+)$/;
@@ -56,17 +49,14 @@ export function metricsAgentNames(metrics: MetricsTable): string[] {
  * ]);
  * ```
  */
-export function metricsTeams(metrics: MetricsTable): MetricsTeam[] {
+export function metricsTeams(metrics: MetricsTable): Team[] {
   const names = metricsAgentNames(metrics);
   if (!names.every((_, i) => metrics.columns.includes(`return_${i}`))) return [];
-  const adversaries = names.flatMap((name, i) => isAdversary(name) ? [i] : []);
-  const good = names.flatMap((name, i) => isAdversary(name) ? [] : [i]);
-  if (adversaries.length === 0 || good.length === 0) return [];
-  return [{ label: "adversaries", agents: adversaries }, { label: "good agents", agents: good }];
+  return competitiveTeams(names);
 }
 
 /** Per episode, the mean of a team's agents' returns. */
-export function teamReturns(metrics: MetricsTable, team: MetricsTeam): number[] {
+export function teamReturns(metrics: MetricsTable, team: Team): number[] {
   const columns = team.agents.map((i) => metrics.values[`return_${i}`]);
   return Array.from(
     { length: metrics.length },

@@ -5,21 +5,31 @@
  * @module
  */
 import { mean } from "../stats.ts";
+import type { Team } from "../env/teams.ts";
 import type { EpisodeMetrics } from "./episode_log.ts";
 
-/** The notebook's line: averages of the last 50 episodes, printed every 50. */
+/**
+ * The notebook's line: averages of the last 50 episodes, printed every 50. In a competitive
+ * world (`teams`) it ends with each team's mean return per agent, as the mean over both sides
+ * (`Avg Reward`) says little there.
+ */
 export function notebookProgressLine(
   history: readonly EpisodeMetrics[],
   episodes: number,
+  teams: readonly Team[] = [],
 ): string | undefined {
   const last = history[history.length - 1];
   if (!last || last.episode % 50 !== 0) return undefined;
   const recent = history.slice(-50);
-  return `Ep ${last.episode}/${episodes} | Steps: ${last.totalSteps} | Avg Reward: ${
+  const line = `Ep ${last.episode}/${episodes} | Steps: ${last.totalSteps} | Avg Reward: ${
     mean(recent.map((m) => m.reward)).toFixed(2)
   } | Avg C_Loss: ${mean(recent.map((m) => m.criticLoss)).toFixed(4)} | Avg A_Loss: ${
     mean(recent.map((m) => m.actorLoss)).toFixed(4)
   } | Eps: ${last.epsilon.toFixed(3)}`;
+  if (teams.length === 0 || recent.some((m) => m.returns === undefined)) return line;
+  const teamMean = (team: Team) =>
+    mean(recent.map((m) => mean(team.agents.map((i) => m.returns![i]))));
+  return `${line} | ${teams.map((t) => `${t.label}: ${teamMean(t).toFixed(2)}`).join(" | ")}`;
 }
 
 /** A status line at most every 250 ms: episode, steps/s of this session, ETA. */

@@ -23,6 +23,7 @@ import type { PartialEpisode } from "../run_state.ts";
 import type { EpisodeMetrics } from "./episode_log.ts";
 import { MetricsFile } from "./metrics_file.ts";
 import { notebookProgressLine, PeakMemory, StatusLine } from "./progress.ts";
+import { competitiveTeams } from "../env/teams.ts";
 import { findResumeState, restoreRun } from "./resume.ts";
 import { agentShapes, buildParts, measureNames, TrainingSession } from "./session.ts";
 import type { Episode, SessionParts, SessionResult } from "./session.ts";
@@ -242,7 +243,11 @@ export class TrainingRun extends TrainingSession {
   protected override async recordEpisode(metrics: EpisodeMetrics): Promise<void> {
     await this.#metricsFile!.append(metrics);
     this.#memory.sample();
-    const line = notebookProgressLine(this.history, this.config.episodes);
+    const line = notebookProgressLine(
+      this.history,
+      this.config.episodes,
+      competitiveTeams(this.env.agents),
+    );
     if (line) this.#log(line);
     const signal = this.options.shouldStop?.();
     const every = this.config.checkpointEvery;
