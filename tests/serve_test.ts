@@ -142,6 +142,7 @@ Deno.test("listRuns() lists every run with its fields, problems instead of error
       seed: 7,
       episodes: 3,
       finalReward: -1.5,
+      finalTeamReturns: null,
       greedySuccessRate: 0.4,
       hasActors: true,
       charts: ["charts/reward.vl.json"],
@@ -155,6 +156,14 @@ Deno.test("listRuns() lists every run with its fields, problems instead of error
     assert.deepEqual(runs[0].problems, []);
     assert.deepEqual(runs[1].problems, ["metrics.csv missing", "summary.json is not valid JSON"]);
     assert.equal(runs[1].seed, 1);
+    // A competitive world's run: each team's final return.
+    await write(`${fixture.results}/tag/config.json`, record("maddpg", 0, 3));
+    await write(
+      `${fixture.results}/tag/summary.json`,
+      JSON.stringify({ final50: { reward: -2, teamReturns: { adversaries: 12.5, good: -31 } } }),
+    );
+    const tag = (await listRuns(fixture.results)).find((run) => run.path === "tag");
+    assert.deepEqual(tag?.finalTeamReturns, { adversaries: 12.5, good: -31 });
   } finally {
     await Deno.remove(fixture.root, { recursive: true });
   }

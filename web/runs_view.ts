@@ -71,7 +71,20 @@ function row(run: RunEntry, onSelect: () => void): HTMLTableRowElement {
     h("td", {}, run.env ?? "–"),
     h("td", { class: "num" }, run.seed?.toString() ?? "–"),
     h("td", { class: "num" }, run.episodes?.toString() ?? "–"),
-    h("td", { class: "num" }, formatNumber(run.finalReward, 2)),
+    h(
+      "td",
+      { class: "num" },
+      formatNumber(run.finalReward, 2),
+      run.finalTeamReturns
+        ? h(
+          "div",
+          { class: "muted teams", title: "each team's mean return per agent, last 50 episodes" },
+          `adversaries ${formatNumber(run.finalTeamReturns.adversaries, 2)} · good ${
+            formatNumber(run.finalTeamReturns.good, 2)
+          }`,
+        )
+        : null,
+    ),
     h("td", { class: "num" }, formatRate(run.greedySuccessRate)),
     h(
       "td",

@@ -30,6 +30,11 @@ export interface RunEntry {
   episodes: number | null;
   /** `summary.json`'s `final50.reward`; null while the run has no summary. */
   finalReward: number | null;
+  /**
+   * `summary.json`'s `final50.teamReturns`: in a competitive world, each team's mean return
+   * per agent over the last 50 episodes; null otherwise.
+   */
+  finalTeamReturns: { adversaries: number; good: number } | null;
   /** `summary.json`'s `test.greedy.successRate`; null while the run has no summary. */
   greedySuccessRate: number | null;
   /** Whether `checkpoint/agent_0/actor/model.json` exists (the page can replay the run). */
@@ -115,6 +120,13 @@ function numberAt(value: unknown, path: string[]): number | null {
   return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
 
+/** `final50.teamReturns` of a summary, when both teams' numbers are there. */
+function teamReturnsAt(summary: unknown): { adversaries: number; good: number } | null {
+  const adversaries = numberAt(summary, ["final50", "teamReturns", "adversaries"]);
+  const good = numberAt(summary, ["final50", "teamReturns", "good"]);
+  return adversaries === null || good === null ? null : { adversaries, good };
+}
+
 /** Whether a directory holds a run's files (either is enough to list it, with a problem). */
 async function looksLikeRun(dir: string): Promise<boolean> {
   return await isFile(`${dir}/config.json`) || await isFile(`${dir}/metrics.csv`);
@@ -166,6 +178,7 @@ export async function readRunEntry(resultsDir: string, path: string): Promise<Ru
     seed,
     episodes,
     finalReward: numberAt(summary, ["final50", "reward"]),
+    finalTeamReturns: teamReturnsAt(summary),
     greedySuccessRate: numberAt(summary, ["test", "greedy", "successRate"]),
     hasActors: await isFile(`${dir}/${ACTOR_MODEL}`),
     charts,

@@ -5,6 +5,7 @@
  */
 import { METRICS_COLUMNS } from "../metrics.ts";
 import type { UpdateLosses } from "../agent/algorithm.ts";
+import type { Team } from "../env/teams.ts";
 
 /** One row of `metrics.csv`. */
 export interface EpisodeMetrics {
@@ -173,4 +174,32 @@ export function meanLosses(sums: LossSums): { critic: number[]; actor: number[] 
     critic: divide(sums.critic, sums.criticRounds),
     actor: divide(sums.actor, sums.actorRounds),
   };
+}
+
+/**
+ * Each team's mean return per agent over the episodes of `history`, in the order of `teams`;
+ * `undefined` when there are no teams or an episode lacks its returns.
+ *
+ * @example
+ * ```ts
+ * import { teamReturnMeans } from "./episode_log.ts";
+ * import type { EpisodeMetrics } from "./episode_log.ts";
+ * import { competitiveTeams } from "../env/teams.ts";
+ * import assert from "node:assert/strict";
+ * const history = [{ returns: [10, -4, -6] }, { returns: [20, -8, -2] }] as EpisodeMetrics[];
+ * const teams = competitiveTeams(["adversary_0", "agent_0", "agent_1"]);
+ * assert.deepEqual(teamReturnMeans(history, teams), [15, -5]);
+ * ```
+ */
+export function teamReturnMeans(
+  history: readonly EpisodeMetrics[],
+  teams: readonly Team[],
+): number[] | undefined {
+  if (teams.length === 0 || history.length === 0) return undefined;
+  if (history.some((m) => m.returns === undefined)) return undefined;
+  return teams.map((team) => {
+    let sum = 0;
+    for (const m of history) for (const i of team.agents) sum += m.returns![i] / team.agents.length;
+    return sum / history.length;
+  });
 }

@@ -6,6 +6,7 @@
  */
 import { mean } from "../stats.ts";
 import type { Team } from "../env/teams.ts";
+import { teamReturnMeans } from "./episode_log.ts";
 import type { EpisodeMetrics } from "./episode_log.ts";
 
 /**
@@ -26,10 +27,9 @@ export function notebookProgressLine(
   } | Avg C_Loss: ${mean(recent.map((m) => m.criticLoss)).toFixed(4)} | Avg A_Loss: ${
     mean(recent.map((m) => m.actorLoss)).toFixed(4)
   } | Eps: ${last.epsilon.toFixed(3)}`;
-  if (teams.length === 0 || recent.some((m) => m.returns === undefined)) return line;
-  const teamMean = (team: Team) =>
-    mean(recent.map((m) => mean(team.agents.map((i) => m.returns![i]))));
-  return `${line} | ${teams.map((t) => `${t.label}: ${teamMean(t).toFixed(2)}`).join(" | ")}`;
+  const means = teamReturnMeans(recent, teams);
+  if (means === undefined) return line;
+  return `${line} | ${teams.map((t, k) => `${t.label}: ${means[k].toFixed(2)}`).join(" | ")}`;
 }
 
 /** A status line at most every 250 ms: episode, steps/s of this session, ETA. */

@@ -15,13 +15,13 @@ import "../env/builtin.ts";
 import type { ParallelEnv } from "../env/parallel_env.ts";
 import { makeEnv } from "../env/registry.ts";
 import { createMeasures } from "../env/mpe/measures.ts";
-import { isAdversary } from "../env/teams.ts";
+import { competitiveTeams, isAdversary } from "../env/teams.ts";
 import { UsageError } from "../errors.ts";
 import { allocateBatch, ReplayBuffer } from "../replay_buffer.ts";
 import type { Batch } from "../replay_buffer.ts";
 import { Pcg32 } from "../rng.ts";
 import { mean } from "../stats.ts";
-import { addLosses, emptyLossSums, meanLosses } from "./episode_log.ts";
+import { addLosses, emptyLossSums, meanLosses, teamReturnMeans } from "./episode_log.ts";
 import type { EpisodeMetrics, LossSums } from "./episode_log.ts";
 import { runEpisodes } from "./episodes.ts";
 import type { TestResult } from "./episodes.ts";
@@ -109,6 +109,8 @@ export interface SessionResult {
     actorLoss: number;
     successRate: number;
     greedySuccessRate: number;
+    /** In a competitive world, each team's mean training return per agent. */
+    teamReturns?: { adversaries: number; good: number };
   };
   /** First episode after which a greedy episode of the actors succeeded (null: never). */
   firstGreedySuccess: number | null;
@@ -333,6 +335,8 @@ export class TrainingSession {
       },
       test: { sample, greedy },
     };
+    const teams = teamReturnMeans(recent, competitiveTeams(this.env.agents));
+    if (teams) result.final50.teamReturns = { adversaries: teams[0], good: teams[1] };
     return { result, algorithm };
   }
 
