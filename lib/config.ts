@@ -18,7 +18,7 @@ import {
 } from "./config_fields.ts";
 import type { ConfigField, TrainConfig } from "./config_fields.ts";
 import "./env/builtin.ts";
-import { envEntry, envIds, resolveEnvOptions } from "./env/registry.ts";
+import { envEntry, envIds, envOptionName, resolveEnvOptions } from "./env/registry.ts";
 import { UsageError } from "./errors.ts";
 
 export { DEFAULT_TRAIN_CONFIG, FIELD_NAMES, kebab } from "./config_fields.ts";
@@ -56,6 +56,14 @@ export function validateConfig(
   }
   if (config.env !== "grid_world" && config.gridSize !== DEFAULT_TRAIN_CONFIG.gridSize) {
     throw new UsageError(`--grid-size applies to --env grid_world, not to ${config.env}`);
+  }
+  if (config.env === "grid_world") {
+    // The grid world's two options are fields of the run's config: one place for each.
+    const fields: Record<string, string> = { size: "--grid-size", maxSteps: "--max-steps" };
+    for (const key of Object.keys(config.envOptions)) {
+      const flag = fields[envOptionName(config.env, key) ?? ""];
+      if (flag) throw new UsageError(`--env-option ${key} of grid_world is set with ${flag}`);
+    }
   }
   return config;
 }
@@ -211,6 +219,9 @@ export function parseTrainArgs(args: string[]): TrainFlags {
   const config = { ...DEFAULT_TRAIN_CONFIG, ...explicit } as TrainConfig;
   if (values.resume !== undefined && values.config !== undefined) {
     throw new UsageError("--resume takes the run's own config: drop --config");
+  }
+  if (values.resume !== undefined && values.seeds !== undefined) {
+    throw new UsageError(`--resume continues one run: drop --seeds ${values.seeds}`);
   }
   if (values.out !== undefined && values.out === "") {
     throw new UsageError(`--out must name a directory`);

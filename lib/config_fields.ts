@@ -60,7 +60,7 @@ function choice<const C extends readonly string[]>(
 /** The fields, in `--help` order; defaults are the seed notebook's hyperparameters. */
 export const CONFIG_FIELDS = {
   algo: choice(ALGORITHM_NAMES, "notebook", "learning algorithm"),
-  env: field("name", "grid_world", "environment id (see --help-envs)"),
+  env: field("name", "grid_world", "environment id (listed under Environments in --help)"),
   envOptions: field<Record<string, string>>(
     "options",
     {},

@@ -85,13 +85,15 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await syncDir(parentOf(path));
 }
 
-/** Whether `path` exists. */
+/** Whether `path` exists (not if a file stands where one of its folders would be). */
 export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
     return true;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
     throw error;
   }
 }
@@ -102,7 +104,9 @@ export async function isNonEmptyDir(path: string): Promise<boolean> {
     for await (const _ of Deno.readDir(path)) return true;
     return false;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
     throw error;
   }
 }
@@ -117,9 +121,7 @@ export async function resolveOutDir(
   force: boolean,
 ): Promise<string> {
   if (out !== undefined) {
-    if (await exists(out) && !(await Deno.stat(out)).isDirectory) {
-      throw new UsageError(`--out ${out} exists and is not a directory`);
-    }
+    await checkOutputPath("--out", out, "dir");
     if (!force && await isNonEmptyDir(out)) {
       throw new UsageError(`${out} already holds results; choose another --out or pass --force`);
     }
@@ -128,5 +130,64 @@ export async function resolveOutDir(
   for (let suffix = 1;; suffix++) {
     const dir = suffix === 1 ? base : `${base}-${suffix}`;
     if (!(await exists(dir))) return dir;
+  }
+}
+
+/**
+ * Refuses, before any work, an output path that could not be written: one whose nearest
+ * existing ancestor is not a directory, or that is itself of the wrong kind (`dir`: an existing
+ * file; `file`: an existing directory). `flag` names the path in the message.
+ *
+ * @example
+ * ```ts
+ * import { checkOutputPath } from "./files.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "x");
+ * await assert.rejects(
+ *   checkOutputPath("--out", `${dir}/a.txt/b.json`, "file"),
+ *   { message: `--out ${dir}/a.txt/b.json: ${dir}/a.txt is not a directory` },
+ * );
+ * await assert.rejects(checkOutputPath("--out", dir, "file"), {
+ *   message: `--out ${dir} is a directory, not a file`,
+ * });
+ * await checkOutputPath("--out", `${dir}/new/deeper`, "dir"); // may be created
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function checkOutputPath(
+  flag: string,
+  path: string,
+  kind: "dir" | "file",
+): Promise<void> {
+  const info = await statOrUndefined(path);
+  if (info) {
+    if (kind === "dir" && !info.isDirectory) {
+      throw new UsageError(`${flag} ${path} exists and is not a directory`);
+    }
+    if (kind === "file" && info.isDirectory) {
+      throw new UsageError(`${flag} ${path} is a directory, not a file`);
+    }
+    return;
+  }
+  for (let dir = parentOf(path);; dir = parentOf(dir)) {
+    const ancestor = await statOrUndefined(dir);
+    if (ancestor) {
+      if (!ancestor.isDirectory) throw new UsageError(`${flag} ${path}: ${dir} is not a directory`);
+      return;
+    }
+    if (parentOf(dir) === dir) return;
+  }
+}
+
+/** `Deno.stat(path)`, or undefined where nothing (or a file above it) stands in the way. */
+async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    throw error;
   }
 }

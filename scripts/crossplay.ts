@@ -10,7 +10,7 @@
  */
 import { integerFlag, parseFlags } from "../lib/cli.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
-import { parentOf, writeFileAtomic } from "../lib/files.ts";
+import { checkOutputPath, parentOf, writeFileAtomic } from "../lib/files.ts";
 import { mean, sampleStd } from "../lib/stats.ts";
 import { evaluate } from "./evaluate.ts";
 
@@ -126,19 +126,31 @@ export const GAME_FLAGS = {
   help: { type: "boolean" },
 } as const;
 
-/** The run directories of a comma-separated `--runs`, without trailing slashes or empty names. */
+/**
+ * The run directories of a comma-separated `--runs`, without trailing slashes; an empty name
+ * or a run named twice is refused.
+ */
 export function splitRuns(raw: string): string[] {
-  return raw.split(",").map((r) => r.replace(/[/\\]+$/, "")).filter((r) => r !== "");
+  const runs = raw.split(",").map((r) => r.replace(/[/\\]+$/, ""));
+  if (runs.some((r) => r === "")) {
+    throw new UsageError(`--runs ${JSON.stringify(raw)} has an empty run name`);
+  }
+  const twice = runs.find((r, i) => runs.indexOf(r) !== i);
+  if (twice !== undefined) throw new UsageError(`--runs names ${twice} twice`);
+  return runs;
 }
 
 /** `--episodes`, `--seed` and `--out` checked: how the games are played, and where written. */
-export function gameFlags(values: Record<string, unknown>): GameOptions & { out?: string } {
+export async function gameFlags(
+  values: Record<string, unknown>,
+): Promise<GameOptions & { out?: string }> {
   const episodes = integerFlag("--episodes", values.episodes ?? "1000");
   const seed = integerFlag("--seed", values.seed ?? "1000", true);
   const out = values.out as string | undefined;
   if (out !== undefined && !out.endsWith(".json")) {
     throw new UsageError(`--out ${out} must name a .json file (the tables go beside it as .md)`);
   }
+  if (out !== undefined) await checkOutputPath("--out", out, "file");
   return { episodes, seed, out };
 }
 
@@ -166,9 +178,11 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     throw new UsageError("--runs and --against are required (see --help)");
   }
   const runs = splitRuns(values.runs as string);
-  if (runs.length === 0) throw new UsageError(`--runs ${JSON.stringify(values.runs)} names no run`);
-  const against = values.against as string;
-  const { episodes, seed, out } = gameFlags(values);
+  const against = (values.against as string).replace(/[/\\]+$/, "");
+  if (runs.includes(against)) {
+    throw new UsageError(`--against ${against} is also in --runs: a run meets the others' teams`);
+  }
+  const { episodes, seed, out } = await gameFlags(values);
   const pairings = await crossplay({ runs, against, episodes, seed });
   const table = crossplayTable(pairings, against);
   console.log(table);

@@ -85,9 +85,8 @@ export async function takeAdversaries(run: LoadedRun, dir: string): Promise<void
   const other = await loadRun(dir);
   if (other.env.id !== run.env.id || other.env.agents.join() !== run.env.agents.join()) {
     throw new UsageError(
-      `--adversaries-from ${dir} trained ${other.env.id} (${
-        other.env.agents.join(", ")
-      }), not ${run.env.id} (${run.env.agents.join(", ")})`,
+      `${dir} trained ${other.env.id} (${other.env.agents.join(", ")}): its adversaries cannot ` +
+        `play ${run.env.id} (${run.env.agents.join(", ")})`,
     );
   }
   const adversaries = run.env.agents.map(isAdversary);

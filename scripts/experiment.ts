@@ -15,6 +15,7 @@ import {
   experimentFields,
   parseSeeds,
   parseTrainArgs,
+  readJson,
 } from "../lib/config.ts";
 import type { TrainConfig } from "../lib/config.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
@@ -27,7 +28,7 @@ import {
   variantArgs,
 } from "../lib/experiments.ts";
 import type { ExperimentDef, SeedMeasures, VariantResults } from "../lib/experiments.ts";
-import { exists, writeFileAtomic } from "../lib/files.ts";
+import { checkOutputPath, exists, writeFileAtomic } from "../lib/files.ts";
 import { readMetrics } from "../lib/plot/metrics_csv.ts";
 import { findState } from "../lib/run_state.ts";
 import { runSeeds } from "../lib/sweep.ts";
@@ -154,7 +155,7 @@ function parseVariants(raw: string | undefined, def: ExperimentDef): string[] {
 /** The variants' flags: the checked preset's, the variant's, `--tiny`'s, `--episodes`. */
 async function planVariants(options: Options): Promise<Plan[]> {
   const path = new URL(`configs/mpe/${options.def.preset}.json`, ROOT).pathname;
-  const preset = configArgs(configFromRecord(JSON.parse(await Deno.readTextFile(path)), path));
+  const preset = configArgs(configFromRecord(await readJson(path, ""), path));
   return Object.entries(options.def.variants).map(([variant, flags]) => {
     const args = variantArgs({
       preset,
@@ -200,7 +201,8 @@ async function runStatus(plan: Plan, seed: number, evalEpisodes: number): Promis
     return (await readKept(plan, { seed, wanted, evalEpisodes })) ? "kept" : "new";
   }
   const path = `${dir}/config.json`;
-  const saved = configFromRecord(JSON.parse(await Deno.readTextFile(path)).config, path);
+  const record = await readJson(path, `: ${dir} holds a run of this experiment without it`);
+  const saved = configFromRecord((record as { config?: unknown } | null)?.config, path);
   if (identity(saved, done) !== identity(wanted, done)) {
     throw new UsageError(
       `${dir} was trained with other settings (episodes or config): use another --out or remove it`,
@@ -282,6 +284,15 @@ interface SeedEvalFile {
   eval: unknown;
 }
 
+/** An `eval_seed_<n>.json`; one that is not valid JSON or not an object is refused. */
+async function readEvalFile(path: string): Promise<SeedEvalFile> {
+  const record = await readJson(path, "");
+  if (typeof record !== "object" || record === null || !("measures" in record)) {
+    throw new UsageError(`${path} is not an evaluation record (no measures): remove it`);
+  }
+  return record as SeedEvalFile;
+}
+
 /**
  * `seed`'s `eval_seed_<n>.json` standing for a run that is gone, if it has the same settings
  * (budget included) and evaluation episodes; one of other settings is refused. A record
@@ -293,7 +304,7 @@ async function readKept(
 ): Promise<SeedEvalFile | undefined> {
   const path = `${plan.dir}/eval_seed_${options.seed}.json`;
   if (!(await exists(path))) return undefined;
-  const kept = JSON.parse(await Deno.readTextFile(path)) as SeedEvalFile;
+  const kept = await readEvalFile(path);
   if (kept.settings === undefined) return undefined;
   // Fields added since the record was written take their defaults, as in an older config.json.
   if (identity(configFromRecord(kept.settings, path), true) !== identity(options.wanted, true)) {
@@ -334,7 +345,7 @@ async function evaluateSeed(
   const adversary = (await loadRun(run)).env.agents.map(isAdversary);
   const train = trainMeasures(metrics.values, adversary);
   if (!fresh && (await exists(path))) {
-    const saved = JSON.parse(await Deno.readTextFile(path)) as SeedEvalFile;
+    const saved = await readEvalFile(path);
     if (saved.evalEpisodes === experiment.evalEpisodes) {
       const measures = { ...saved.measures, ...train };
       // The record stays whole: its settings (older ones lack them) and training measures.
@@ -432,6 +443,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     console.log(HELP);
     return;
   }
+  await checkOutputPath("--out", options.dir, "dir");
   const plans = await planVariants(options);
   const status = new Map<string, RunStatus>();
   for (const plan of plans) {

@@ -13,7 +13,7 @@ import { saveMlp } from "../lib/checkpoint.ts";
 import { configFromRecord, readJson, validateConfig } from "../lib/config.ts";
 import type { TrainConfig } from "../lib/config.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
-import { isNonEmptyDir, writeFileAtomic } from "../lib/files.ts";
+import { checkOutputPath, isNonEmptyDir, writeFileAtomic } from "../lib/files.ts";
 import { layerActivations } from "../lib/nn/activation.ts";
 import type { Mlp } from "../lib/nn/mlp.ts";
 import { mlpFromStateDict, readTorchCheckpoint, stateDictAt } from "../lib/nn/torch_state_dict.ts";
@@ -76,6 +76,7 @@ export function importedActors(
 export async function importTorch(options: ImportOptions): Promise<number> {
   const { from, config, out } = options;
   const actorKey = options.actorKey ?? "agent_{i}_actor";
+  await checkOutputPath("--out", out, "dir");
   if (await isNonEmptyDir(out)) {
     throw new UsageError(`${out} already holds files; choose another --out`);
   }

@@ -9,7 +9,7 @@
 import { mean, sampleStd } from "../lib/stats.ts";
 import { parseFlags } from "../lib/cli.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
-import { exists, writeFileAtomic } from "../lib/files.ts";
+import { checkOutputPath, exists, writeFileAtomic } from "../lib/files.ts";
 import { readMetrics } from "../lib/plot/metrics_csv.ts";
 import type { MetricsTable } from "../lib/plot/metrics_csv.ts";
 import { meanReference, readReference } from "../lib/plot/reference.ts";
@@ -344,6 +344,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     ? meanReference(await Promise.all(referencePaths.map(readReference)))
     : undefined;
   if (compare.length > 0) {
+    await checkOutputPath("--out", values.out as string, "dir");
     return await plotCompare(compare, { out: values.out as string, reference });
   }
   const dirs = (values.run as string[] | undefined) ?? await discover("results");

@@ -13,12 +13,15 @@ import type { ParallelEnv } from "../lib/env/parallel_env.ts";
 import { envIds, makeEnv, parseEnvOptionArgs } from "../lib/env/registry.ts";
 import type { Scene } from "../lib/env/scene.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
-import { parentOf } from "../lib/files.ts";
+import { checkOutputPath, parentOf } from "../lib/files.ts";
 import { writeAnimation } from "../lib/render/animation.ts";
 import { DEFAULT_SIZE } from "../lib/render/svg.ts";
 import { Pcg32 } from "../lib/rng.ts";
 import { mean } from "../lib/stats.ts";
 import { evaluate, parsePolicy } from "./evaluate.ts";
+
+/** The largest picture side: a 4 096-pixel frame is 64 MB of RGBA, and an episode has dozens. */
+const MAX_SIZE = 4096;
 
 const HELP = `Usage: deno task render (--run results/<run> | --env ID) [flags]
 
@@ -34,7 +37,7 @@ The first frame is the reset state, then one frame per step.
   --policy P         with --run: greedy (default) or sample; with --env: random (default)
   --seed N           seed of the reset and of sampled actions [--run: the run's; --env: 0]
   --steps N          at most N steps [the environment's step limit]
-  --size PX          width and height of the picture, pixels [${DEFAULT_SIZE}]
+  --size PX          width and height of the picture, pixels, at most ${MAX_SIZE} [${DEFAULT_SIZE}]
   --out FILE         where to write [--run: <run>/episode.gif; --env: <env>.gif]
   --help             this text
 
@@ -158,11 +161,12 @@ function makeRandomEnv(id: string, optionArgs: string[]): ParallelEnv {
 }
 
 /** `--out`, or the default; a `UsageError` for an extension that is no animation. */
-function outPath(raw: unknown, fallback: string): string {
+async function outPath(raw: unknown, fallback: string): Promise<string> {
   const path = (raw as string | undefined) ?? fallback;
   if (!/\.(gif|png|apng)$/i.test(path)) {
     throw new UsageError(`--out must end in .gif, .png or .apng, got ${JSON.stringify(path)}`);
   }
+  await checkOutputPath("--out", path, "file");
   return path;
 }
 
@@ -186,7 +190,7 @@ async function chooseEpisode(values: Values): Promise<{ episode: RenderedEpisode
     if (values["env-option"] !== undefined) {
       throw new UsageError("--env-option goes with --env; a run uses its own options");
     }
-    const out = outPath(values.out, `${runDir}/episode.gif`);
+    const out = await outPath(values.out, `${runDir}/episode.gif`);
     const adversariesFrom = values["adversaries-from"] as string | undefined;
     const episode = await runEpisode(runDir, {
       policy: values.policy,
@@ -206,7 +210,7 @@ async function chooseEpisode(values: Values): Promise<{ episode: RenderedEpisode
     throw new UsageError(`--env renders a random policy: --policy must be random, got "${policy}"`);
   }
   const env = makeRandomEnv(envId!, (values["env-option"] as string[] | undefined) ?? []);
-  const out = outPath(values.out, `${envId}.gif`);
+  const out = await outPath(values.out, `${envId}.gif`);
   const episode = randomEpisode(env, { seed: seed ?? 0, steps: steps ?? env.maxSteps });
   return { episode, out };
 }
@@ -230,6 +234,9 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     return;
   }
   const size = optionalInteger(values, "size") ?? DEFAULT_SIZE;
+  if (size > MAX_SIZE) {
+    throw new UsageError(`--size must be at most ${MAX_SIZE} pixels, got ${size}`);
+  }
   const { episode, out } = await chooseEpisode(values);
   await Deno.mkdir(parentOf(out), { recursive: true });
   const { scenes, title, fontSize } = frameEpisode(episode, size);

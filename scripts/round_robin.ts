@@ -234,9 +234,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   if (runs.length < 2) {
     throw new UsageError(`--runs ${JSON.stringify(values.runs)} names fewer than two runs`);
   }
-  const twice = runs.find((r, i) => runs.indexOf(r) !== i);
-  if (twice !== undefined) throw new UsageError(`--runs names ${twice} twice`);
-  const { episodes, seed, out } = gameFlags(values);
+  const { episodes, seed, out } = await gameFlags(values);
   const pairings = await roundRobin({ runs, episodes, seed });
   const table = roundRobinTable(runs, pairings);
   console.log(table);

@@ -76,7 +76,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (error instanceof Deno.errors.AddrNotAvailable) {
       throw new UsageError(`--host ${options.host} is not an address of this machine`);
     }
-    throw error;
+    // Anything else here is the address asked for (a name that does not resolve, a port
+    // this user may not open): the user's to change.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      `cannot listen on --host ${options.host} --port ${options.port}: ${message}`,
+    );
   }
   const stop = () => void server.shutdown();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];

@@ -10,7 +10,7 @@
 import { resolve, sep } from "node:path";
 import { parseFlags } from "../lib/cli.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
-import { exists, isNonEmptyDir, writeFileAtomic } from "../lib/files.ts";
+import { checkOutputPath, isNonEmptyDir, writeFileAtomic } from "../lib/files.ts";
 import { listRuns } from "../lib/serve/run_index.ts";
 import { DEFAULT_WEB_DIR, ensureWebBuilt } from "../lib/serve/web_build.ts";
 
@@ -133,9 +133,7 @@ export async function buildSite(options: SiteOptions): Promise<{ runs: number; f
   if (!(await Deno.stat(results).then((info) => info.isDirectory, () => false))) {
     throw new UsageError(`--results ${results} is not a directory`);
   }
-  if (await exists(out) && !(await Deno.stat(out)).isDirectory) {
-    throw new UsageError(`--out ${out} exists and is not a directory`);
-  }
+  await checkOutputPath("--out", out, "dir");
   if (!force && await isNonEmptyDir(out)) {
     throw new UsageError(`--out ${out} is not empty; choose another or pass --force`);
   }

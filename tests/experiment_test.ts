@@ -254,6 +254,10 @@ Deno.test("experiment: an unknown name or a bad flag is one line, exit 2", async
     await runScript("experiment", ["spread", "--variants", "maddpg,ppo"], ROOT),
     /--variants: unknown variant "ppo": one of maddpg, iddpg, matd3, maddpg_continuous/,
   );
+  assertUsageError(
+    await runScript("experiment", ["spread", "--out", "deno.json/x"], ROOT),
+    /--out deno\.json\/x\/spread: deno\.json is not a directory/,
+  );
 });
 
 Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run, continue a stopped run", async () => {
@@ -306,6 +310,18 @@ Deno.test("experiment speaker_listener, tiny: runs, table, skip on re-run, conti
       await runScript("experiment", otherEval, ROOT),
       /iddpg\/eval_seed_0\.json has 2 evaluation episodes and its run is gone: pass --eval-episodes 2/,
     );
+    const keptText = await Deno.readTextFile(keptPath);
+    await Deno.writeTextFile(keptPath, keptText.slice(0, 20));
+    assertUsageError(
+      await runScript("experiment", args, ROOT),
+      /iddpg\/eval_seed_0\.json is not valid JSON/,
+    );
+    await Deno.writeTextFile(keptPath, "[]");
+    assertUsageError(
+      await runScript("experiment", args, ROOT),
+      /iddpg\/eval_seed_0\.json is not an evaluation record/,
+    );
+    await Deno.writeTextFile(keptPath, keptText);
     await Deno.rename(`${out}/iddpg_seed_0`, `${dir}/iddpg/seed_0`);
     // A run stopped after its save at episode 2 (no summary.json) continues to 4 episodes.
     const run = `${dir}/maddpg/seed_0`;

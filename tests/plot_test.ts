@@ -368,6 +368,13 @@ Deno.test("plot refuses bad input with one line, exit code 2, and writes no char
     /bad_ref.json: field "critic_loss"|bad_ref.json: field "actor_loss"/,
   );
   assertUsageError(await plot(["--run", `${work}/good`, "--bogus"], work), /bogus/);
+  assertUsageError(
+    await plot(
+      ["--compare", `${work}/good`, `${work}/good`, "--out", `${work}/bad_ref.json`],
+      work,
+    ),
+    /--out .*bad_ref\.json exists and is not a directory/,
+  );
   // A bad run among good ones: nothing is written for any of them.
   assertUsageError(
     await plot(["--run", `${work}/good`, "--run", `${work}/nan`], work),

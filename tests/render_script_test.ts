@@ -79,6 +79,7 @@ Deno.test("render --run writes <run>/episode.gif with episode length + 1 frames,
 Deno.test("render: bad input exits 2 with one line naming the value and writes nothing", () =>
   inTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/keep.txt`, "unchanged");
+    await Deno.mkdir(`${dir}/d.gif`);
     const before = await snapshot(dir);
     const cases: [string[], RegExp][] = [
       [["--env", "simple_nope_v9"], /Unknown environment "simple_nope_v9"/],
@@ -92,6 +93,12 @@ Deno.test("render: bad input exits 2 with one line naming the value and writes n
       [["--env", "simple_v3", "--out", "x.jpg"], /--out must end in .gif, .png or .apng/],
       [["--env", "simple_v3", "--colour"], /colour/],
       [["--env", "simple_tag_v3", "--adversaries-from", "x"], /--adversaries-from goes with --run/],
+      [["--env", "simple_v3", "--out", "d.gif"], /--out d\.gif is a directory, not a file/],
+      [["--env", "simple_v3", "--size", "4097"], /--size must be at most 4096 pixels, got 4097/],
+      [
+        ["--env", "simple_v3", "--out", "keep.txt/a.gif"],
+        /--out keep\.txt\/a\.gif: keep\.txt is not a/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       assertUsageError(await runScript("render", args, dir), pattern);

@@ -467,6 +467,19 @@ Deno.test("bad checkpoints and configs: one line naming the file and field, exit
       ["--episodes", "3"],
       /--episodes 3 is fewer than the 6 already trained/,
     ],
+    [
+      "finished",
+      () => Promise.resolve(),
+      [],
+      /has finished its 6 episodes: pass --episodes N \(more than 6\) to extend it/,
+    ],
+    [
+      "finished-without-state",
+      (d) => Deno.remove(`${d}/checkpoint`, { recursive: true }),
+      [],
+      /finished-without-state has finished \(summary\.json\) and keeps no saved state/,
+    ],
+    ["with-seeds", () => Promise.resolve(), ["--seeds", "0,1"], /drop --seeds 0,1/],
   ];
   for (const [name, damage, flags, pattern] of cases) {
     const dir = await copy(name);

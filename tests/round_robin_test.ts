@@ -138,6 +138,11 @@ Deno.test("round-robin refuses bad input with one line, exit code 2, nothing wri
       [["--runs", `${dir}/a,${dir}/none`], /none/],
       [["--runs", `${dir}/a,${dir}/b`, "--episodes", "0"], /--episodes/],
       [["--runs", `${dir}/a,${dir}/b`, "--out", `${dir}/t.md`], /must name a \.json file/],
+      [["--runs", `${dir}/a,,${dir}/b`], /has an empty run name/],
+      [
+        ["--runs", `${dir}/a,${dir}/b`, "--out", `${dir}/a/config.json/rr.json`],
+        /config\.json is not a directory/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       assertUsageError(await runScript("round_robin", args, dir), pattern);

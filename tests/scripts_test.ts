@@ -207,6 +207,14 @@ Deno.test("train refuses bad flags with one line, exit code 2, and writes nothin
         ["--action-selection", "best"],
         /--action-selection must be one of argmax, sample, got "best"/,
       ],
+      [
+        ["--env-option", "grid_size=4", "--grid-size", "6"],
+        /--env-option grid_size of grid_world is set with --grid-size/,
+      ],
+      [
+        ["--env-option", "maxSteps=9"],
+        /--env-option maxSteps of grid_world is set with --max-steps/,
+      ],
       [["extra"], /extra/],
     ];
     for (const [args, pattern] of cases) {
@@ -224,6 +232,12 @@ Deno.test("train never overwrites an --out that holds results, unless --force", 
       await run("train", [...SMALL, "--seed", "7", "--out", dir], work),
       /already holds results.*--force/,
     );
+    for (const out of [`${dir}/metrics.csv`, `${dir}/metrics.csv/sub`]) {
+      assertUsageError(
+        await run("train", [...SMALL, "--seed", "7", "--out", out], work),
+        /--out .*metrics\.csv.* (exists and )?is not a directory/,
+      );
+    }
     assert.deepEqual(await snapshot(dir), before);
   }));
 

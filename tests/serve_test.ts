@@ -374,6 +374,10 @@ Deno.test("scripts/serve.ts refuses bad flags and paths with one line", async ()
     assertUsageError(await runScript("serve", ["--port", "x", ...web], fixture.root), /--port/);
     assertUsageError(await runScript("serve", ["--bogus"], fixture.root), /bogus/);
     assertUsageError(
+      await runScript("serve", ["--host", "bad host!", "--port", "0", ...web], fixture.root),
+      /cannot listen on --host bad host! --port 0: invalid host/,
+    );
+    assertUsageError(
       await runScript("serve", ["--results", `${fixture.root}/missing`, ...web], fixture.root),
       /--results .*missing does not exist/,
     );
@@ -479,6 +483,10 @@ Deno.test("scripts/site.ts refuses a --run that is not a run and writes nothing"
     assertUsageError(
       await site("--out", `${fixture.results}/site`),
       /--out .*site overlaps --results/,
+    );
+    assertUsageError(
+      await site("--out", `${fixture.results}/run-a/config.json/site`),
+      /--out .*: .*run-a\/config\.json is not a directory/,
     );
     assert.deepEqual(await tree(fixture.root), before);
   } finally {

@@ -3,6 +3,7 @@
  * run directory, and cross-play between runs, on the fixture of `_torch_fixture.ts`.
  */
 import assert from "node:assert/strict";
+import { makeEnv } from "../lib/env/registry.ts";
 import { UsageError } from "../lib/errors.ts";
 import {
   isTorchTensor,
@@ -11,7 +12,7 @@ import {
   stateDictAt,
 } from "../lib/nn/torch_state_dict.ts";
 import { crossplay, crossplayTable } from "../scripts/crossplay.ts";
-import { evaluate, loadRun } from "../scripts/evaluate.ts";
+import { evaluate, loadRun, takeAdversaries } from "../scripts/evaluate.ts";
 import { importTorch } from "../scripts/import_torch.ts";
 import { runEpisode } from "../scripts/render.ts";
 import { assertUsageError, ROOT, runScript, snapshot } from "./_run.ts";
@@ -219,8 +220,29 @@ Deno.test("import-torch and crossplay refuse bad input with one line, exit code 
         ["--from", FIXTURE, "--config", config, "--out", dir],
         /already holds files/,
       ],
+      [
+        "import-torch",
+        ["--from", FIXTURE, "--config", config, "--out", config],
+        /--out .*tag\.json exists and is not a directory/,
+      ],
+      [
+        "import-torch",
+        ["--from", FIXTURE, "--config", config, "--out", `${config}/o`],
+        /--out .*: .*tag\.json is not a directory/,
+      ],
       ["crossplay", ["--runs", `${dir}/o`], /--runs and --against are required/],
-      ["crossplay", ["--runs", ",", "--against", dir], /--runs "," names no run/],
+      ["crossplay", ["--runs", ",", "--against", dir], /--runs "," has an empty run name/],
+      ["crossplay", ["--runs", `${dir}/o,${dir}/o/`, "--against", dir], /--runs names .*\/o twice/],
+      [
+        "crossplay",
+        ["--runs", `${dir}/o`, "--against", `${dir}/o/`],
+        /--against .*\/o is also in --runs/,
+      ],
+      [
+        "crossplay",
+        ["--runs", `${dir}/o`, "--against", dir, "--out", `${dir}/wide.json/t.json`],
+        /--out .*: .*\/wide\.json is not a directory/,
+      ],
       ["crossplay", ["--runs", `${dir}/o`, "--against", dir, "--episodes", "0"], /--episodes/],
       [
         "crossplay",
@@ -232,6 +254,24 @@ Deno.test("import-torch and crossplay refuse bad input with one line, exit code 
       assertUsageError(await runScript(script.replace("-", "_"), args, dir), pattern);
     }
     assert.deepEqual(await snapshot(dir), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("takeAdversaries() refuses a run of another world, naming both", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fixtureRun(`${dir}/tag`);
+    const tag = await loadRun(`${dir}/tag`);
+    const adversary = { ...tag, env: makeEnv("simple_adversary_v3") };
+    await assert.rejects(
+      takeAdversaries(adversary, `${dir}/tag`),
+      (e) =>
+        e instanceof UsageError &&
+        e.message === `${dir}/tag trained simple_tag_v3 (adversary_0, adversary_1, adversary_2, ` +
+            "agent_0): its adversaries cannot play simple_adversary_v3 (adversary_0, agent_0, agent_1)",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

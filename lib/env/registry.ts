@@ -121,6 +121,23 @@ export function parseEnvOptionArgs(args: readonly string[]): Record<string, stri
   return options;
 }
 
+/**
+ * The name of environment `id`'s option that `key` stands for (itself, or the option it is an
+ * alias of), or undefined.
+ *
+ * @example
+ * ```ts
+ * import "./builtin.ts";
+ * import { envOptionName } from "./registry.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(envOptionName("grid_world", "grid_size"), "size");
+ * assert.equal(envOptionName("grid_world", "colour"), undefined);
+ * ```
+ */
+export function envOptionName(id: string, key: string): string | undefined {
+  return canonicalName(envEntry(id).options as Record<string, EnvOptionSpec>, key);
+}
+
 function canonicalName(specs: Record<string, EnvOptionSpec>, key: string): string | undefined {
   if (key in specs) return key;
   return Object.keys(specs).find((name) => specs[name].aliases?.includes(key));

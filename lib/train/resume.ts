@@ -10,6 +10,7 @@ import { configFromRecord, experimentFields } from "../config.ts";
 import type { TrainConfig } from "../config_fields.ts";
 import type { ParallelEnv } from "../env/parallel_env.ts";
 import { UsageError } from "../errors.ts";
+import { exists } from "../files.ts";
 import type { ReplayBuffer } from "../replay_buffer.ts";
 import type { Pcg32 } from "../rng.ts";
 import { findState, loadState, tidyState } from "../run_state.ts";
@@ -18,15 +19,22 @@ import type { TrainingState } from "../run_state.ts";
 /**
  * The saved state of `outDir` that a run of `config` continues, or undefined when it has
  * none. A state of another experiment or tfjs version, or with more episodes than
- * `config.episodes`, is refused.
+ * `config.episodes`, is refused, and so is a finished run (it has `summary.json`) that has
+ * no state or no episodes left to train: continuing it would only overwrite its results.
  */
 export async function findResumeState(
   outDir: string,
   config: TrainConfig,
 ): Promise<{ dir: string; state: TrainingState } | undefined> {
   await tidyState(outDir);
+  const finished = await exists(`${outDir}/summary.json`);
   const dir = await findState(outDir);
-  if (!dir) return undefined;
+  if (!dir) {
+    if (finished) {
+      throw new UsageError(`${outDir} has finished (summary.json) and keeps no saved state`);
+    }
+    return undefined;
+  }
   const state = await loadState(dir);
   const saved = configFromRecord(state.config, `${dir}/state.json`);
   if (JSON.stringify(experimentFields(saved)) !== JSON.stringify(experimentFields(config))) {
@@ -40,6 +48,12 @@ export async function findResumeState(
   if (state.episode > config.episodes) {
     throw new UsageError(
       `--episodes ${config.episodes} is fewer than the ${state.episode} already trained`,
+    );
+  }
+  if (finished && state.episode === config.episodes) {
+    throw new UsageError(
+      `${outDir} has finished its ${state.episode} episodes: pass --episodes N ` +
+        `(more than ${state.episode}) to extend it`,
     );
   }
   return { dir, state };
