@@ -12,7 +12,7 @@ import { integerFlag, parseFlags } from "../lib/cli.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
 import { checkOutputPath, parentOf, writeFileAtomic } from "../lib/files.ts";
 import { mean, sampleStd } from "../lib/stats.ts";
-import { evaluate } from "./evaluate.ts";
+import { evalEpisodesFlag, evaluate } from "./evaluate.ts";
 
 const HELP = `Usage: deno task crossplay --runs DIR[,DIR…] --against DIR [flags]
 
@@ -23,7 +23,7 @@ pairing, and their means over the runs.
 
   --runs DIRS        comma-separated run directories of one competitive environment (required)
   --against DIR      the run whose teams they meet (required)
-  --episodes N       evaluation episodes per pairing [1000]
+  --episodes N       evaluation episodes per pairing, at most 1000000 [1000]
   --seed N           seed of the environment's first reset [1000]
   --out FILE.json    also write every pairing's measures as JSON, and the table as FILE.md
   --help             this text`;
@@ -144,7 +144,7 @@ export function splitRuns(raw: string): string[] {
 export async function gameFlags(
   values: Record<string, unknown>,
 ): Promise<GameOptions & { out?: string }> {
-  const episodes = integerFlag("--episodes", values.episodes ?? "1000");
+  const episodes = evalEpisodesFlag(values.episodes ?? "1000");
   const seed = integerFlag("--seed", values.seed ?? "1000", true);
   const out = values.out as string | undefined;
   if (out !== undefined && !out.endsWith(".json")) {

@@ -27,7 +27,7 @@ Runs a trained run's actors, decentralized, in the run's environment, and writes
 <run>/eval.json.
 
   --run DIR          run directory written by train (required)
-  --episodes N       test episodes [5]
+  --episodes N       test episodes, at most 1000000 [5]
   --policy P         greedy (argmax, default) or sample (the notebook's test)
   --seed N           seed of the sampling policy and of the environment's first reset
                      [the run's seed]
@@ -123,6 +123,18 @@ export function parsePolicy(raw: unknown): ActionMode {
   return policy;
 }
 
+/** The most evaluation episodes one command plays: each is kept in its record. */
+export const MAX_EVAL_EPISODES = 1_000_000;
+
+/** `--episodes` of an evaluation: a positive integer up to {@linkcode MAX_EVAL_EPISODES}. */
+export function evalEpisodesFlag(raw: unknown): number {
+  const episodes = integerFlag("--episodes", raw);
+  if (episodes > MAX_EVAL_EPISODES) {
+    throw new UsageError(`--episodes must be at most ${MAX_EVAL_EPISODES}, got ${episodes}`);
+  }
+  return episodes;
+}
+
 /** Parses flags, evaluates, prints, writes `eval.json`. */
 export async function main(args: string[] = Deno.args): Promise<void> {
   const { values } = parseFlags(args, {
@@ -141,7 +153,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const runDir = values.run as string | undefined;
   if (!runDir) throw new UsageError("--run DIR is required (a directory written by train)");
   const policy = parsePolicy(values.policy);
-  const episodes = integerFlag("--episodes", values.episodes ?? "5");
+  const episodes = evalEpisodesFlag(values.episodes ?? "5");
   const seed = values.seed === undefined ? undefined : integerFlag("--seed", values.seed, true);
   const maxSteps = values["max-steps"] === undefined
     ? undefined

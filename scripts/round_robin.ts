@@ -34,7 +34,7 @@ variant, say) form a group, and groups are compared too: on common opponents, on
 group's runs only, and on their own only.
 
   --runs DIRS        comma-separated run directories of one competitive environment, two or more
-  --episodes N       evaluation episodes per pairing [1000]
+  --episodes N       evaluation episodes per pairing, at most 1000000 [1000]
   --seed N           seed of the environment's first reset [1000]
   --out FILE.json    also write every pairing's measures as JSON, and the tables as FILE.md
   --help             this text`;

@@ -137,6 +137,10 @@ Deno.test("round-robin refuses bad input with one line, exit code 2, nothing wri
       [["--runs", `${dir}/a,${dir}/a/`], /--runs names .*\/a twice/],
       [["--runs", `${dir}/a,${dir}/none`], /none/],
       [["--runs", `${dir}/a,${dir}/b`, "--episodes", "0"], /--episodes/],
+      [
+        ["--runs", `${dir}/a,${dir}/b`, "--episodes", "1000001"],
+        /--episodes must be at most 1000000/,
+      ],
       [["--runs", `${dir}/a,${dir}/b`, "--out", `${dir}/t.md`], /must name a \.json file/],
       [["--runs", `${dir}/a,,${dir}/b`], /has an empty run name/],
       [

@@ -257,6 +257,10 @@ Deno.test("evaluate refuses bad input with one line, exit code 2, and changes no
       await run("evaluate", ["--run", dir, "--episodes", "0"], work),
       /--episodes must be a positive integer, got "0"/,
     );
+    assertUsageError(
+      await run("evaluate", ["--run", dir, "--episodes", "1e12"], work),
+      /--episodes must be at most 1000000, got 1000000000000/,
+    );
     // A checkpoint with a truncated weights file, then a missing one.
     const broken = `${work}/broken`;
     await Deno.mkdir(broken);
