@@ -331,7 +331,7 @@ export async function resolveConfig(flags: TrainFlags): Promise<TrainConfig> {
       throw new UsageError(
         `${flagOf(name)} ${formatValue(name, value)} differs from the run's ${
           formatValue(name, saved[name])
-        }: a resumed run keeps its config (only ${changeable.join(", ")} may change)`,
+        }: a resumed run keeps its config (of its fields only ${changeable.join(", ")} may change)`,
       );
     }
   }
