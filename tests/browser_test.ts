@@ -21,6 +21,7 @@ import { train } from "../lib/trainer.ts";
 import { agentShapes } from "../lib/train/run.ts";
 import { createHandler } from "../lib/serve/static_server.ts";
 import { evaluate, loadRun } from "../scripts/evaluate.ts";
+import { routeHash } from "../web/route.ts";
 
 const CHROMIUM = findChromium();
 const IN_CI = Deno.env.get("CI") === "true";
@@ -253,10 +254,47 @@ Deno.test({
         await browser.screenshot(`${SCREENSHOTS}/compare.png`);
       });
 
+      await check(
+        "a run named with # and , in #charts and #compare; a bad run left out",
+        async () => {
+          const odd = "spread #1,b";
+          await Deno.mkdir(`${results}/${odd}`);
+          for (const file of ["config.json", "metrics.csv"]) {
+            await Deno.copyFile(`${spread}/${file}`, `${results}/${odd}/${file}`);
+          }
+          await browser.navigate(`${base}/${routeHash({ view: "charts", path: odd })}`);
+          const charts = "#view-charts .chart";
+          await browser.waitFor(
+            `[...document.querySelectorAll(${JSON.stringify(charts)})].filter((c) => ` +
+              `c.getAttribute("data-chart")?.endsWith(${JSON.stringify(` of ${odd}`)}) && ` +
+              `c.querySelector("svg, canvas")).length >= 4`,
+            `four charts of ${odd}`,
+          );
+          const paths = [odd, "grid-maddpg", "no-such-run"];
+          await browser.navigate(`${base}/${routeHash({ view: "compare", paths })}`);
+          // The earlier #compare view's chart stays until this one is drawn: wait for its legend.
+          await browser.waitFor(
+            `document.getElementById("view-compare").innerText.includes(${JSON.stringify(odd)})`,
+            `a chart whose legend names ${odd}`,
+          );
+          const title = await browser.evaluate<string>(
+            `document.getElementById("compare-title").textContent`,
+          );
+          assert.equal(title, "Comparing 2 runs");
+          assert.match(await shownError(browser), /no-such-run\/metrics\.csv: HTTP 404/);
+        },
+      );
+
       await check("#replay view", async () => {
-        await browser.navigate(`${base}/#replay/grid-maddpg`);
+        await browser.navigate(`${base}/#replay/spread-maddpg`);
         await waitForSelector(browser, "#replay-scene svg");
         await assertViewShown(browser, "view-replay");
+        const cells = await browser.evaluate<string[]>(
+          `[...document.querySelectorAll("#replay-agents td:first-child")].map((td) => td.textContent)`,
+        );
+        assert.deepEqual(cells.slice(0, 3), ["agent_0", "agent_1", "agent_2"]);
+        await browser.navigate(`${base}/#replay/grid-maddpg`);
+        await waitForSelector(browser, "#replay-scene svg");
         await browser.screenshot(`${SCREENSHOTS}/replay.png`);
       });
 
@@ -306,8 +344,9 @@ Deno.test({
         assert.ok(Number.isFinite(result.episodes[0].reward), "a finite reward");
       });
 
+      // The favicon, and the run the compare check asks for on purpose, are missing.
       const errors = page.consoleErrors().filter((e) =>
-        !/favicon\.ico/.test(`${e.url ?? ""} ${e.text}`)
+        !/favicon\.ico|no-such-run\/metrics\.csv/.test(`${e.url ?? ""} ${e.text}`)
       );
       assert.deepEqual(errors, [], "the page reported errors");
     } finally {

@@ -158,11 +158,42 @@ Deno.test("teamComparisons() overlays each team of runs of one competitive world
     (charts[1].spec.encoding as { color: { scale: { domain: string[] } } }).color.scale.domain,
     ["a", "b (per episode: fewer than 50 episodes)"],
   );
+  assert.equal(
+    charts[0].spec.title,
+    "The adversaries' return per agent, 50-episode moving average where a run is long enough",
+  );
+  assert.equal(
+    teamComparisons([{ label: "a", metrics: tagMetrics }])[0].spec.title,
+    "The adversaries' return per agent, 50-episode moving average",
+  );
   assert.deepEqual(
     teamComparisons([{ label: "a", metrics: tagMetrics }, { label: "g", metrics }]),
     [],
   );
   assert.deepEqual(teamComparisons([{ label: "g", metrics }]), []);
+});
+
+Deno.test("lineChart() leaves out a curve without points, from the data and the legend", () => {
+  const spec = lineChart({
+    title: "t",
+    yTitle: "y",
+    curves: [{ name: "Per episode", values: [1, 2] }, {
+      name: "50-episode moving average",
+      values: [],
+    }],
+  });
+  const color = (spec.encoding as { color: { scale: { domain: string[] } } }).color;
+  assert.deepEqual(color.scale.domain, ["Per episode"]);
+  assert.deepEqual((spec.data as { values: unknown[] }).values.length, 2);
+});
+
+Deno.test("lineChart() of a constant gives its y scale a range around it", () => {
+  const y = (values: number[]) =>
+    (lineChart({ title: "t", yTitle: "y", curves: [{ name: "c", values }] }).encoding as {
+      y: { scale: unknown };
+    }).y.scale;
+  assert.deepEqual(y([0, 0, 0]), { zero: false, domain: [-0.5, 0.5] });
+  assert.deepEqual(y([0, 1]), { zero: false });
 });
 
 Deno.test("parseMetricsCsv() reads a repeated column as pandas does (name.1)", () => {

@@ -11,7 +11,7 @@ import { lineChart, movingAverageCurve, PANELS } from "../lib/plot/specs.ts";
 import type { Curve, Spec } from "../lib/plot/specs.ts";
 import { runCharts, teamComparisons } from "../lib/plot/run_charts.ts";
 import { WINDOW } from "../lib/plot/series.ts";
-import { byId, fetchJson, h } from "./dom.ts";
+import { byId, fetchJson, h, showError } from "./dom.ts";
 import { routeHash } from "./route.ts";
 import { loadMetrics, runFileUrl } from "./run_files.ts";
 import { fetchRuns, runName } from "./runs_view.ts";
@@ -113,9 +113,9 @@ export async function showCharts(path: string): Promise<void> {
 /**
  * The runs' 50-episode moving-average rewards overlaid, named as `plot --compare` names
  * them; a run shorter than the window is drawn per episode (its label says so), since its
- * moving average is empty.
+ * moving average is empty. A run that cannot be read is named in `#error` and left out.
  */
-export async function showCompare(paths: readonly string[]): Promise<void> {
+export async function showCompare(requested: readonly string[]): Promise<void> {
   const list = byId("compare-list");
   list.replaceChildren();
   let index: RunEntry[] = [];
@@ -124,7 +124,13 @@ export async function showCompare(paths: readonly string[]): Promise<void> {
   } catch {
     // Names fall back to the paths.
   }
-  const tables = await Promise.all(paths.map((path) => loadMetrics(path)));
+  // A run that cannot be read is reported and left out; the others are still compared.
+  const settled = await Promise.allSettled(requested.map((path) => loadMetrics(path)));
+  const failed = settled.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+  if (failed.length === settled.length) throw failed[0];
+  failed.forEach(showError);
+  const paths = requested.filter((_, k) => settled[k].status === "fulfilled");
+  const tables = settled.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
   const names = paths.map((path) => {
     const entry = index.find((run) => run.path === path);
     return entry ? runName(entry) : path;

@@ -7,7 +7,9 @@
  * @module
  */
 import type { ActionMode } from "../lib/agent/policy.ts";
-import { byId, h, showError } from "./dom.ts";
+import { competitiveTeams } from "../lib/env/teams.ts";
+import { mean } from "../lib/stats.ts";
+import { byId, clearError, h, showError } from "./dom.ts";
 import { routeHash } from "./route.ts";
 import { loadRun, replayEpisode } from "./run_files.ts";
 import type { Replay } from "./run_files.ts";
@@ -24,10 +26,6 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 // Bumped by every new request, so a slow older one does not overwrite a newer one.
 let generation = 0;
 
-function mean(values: readonly number[]): number {
-  return values.reduce((sum, v) => sum + v, 0) / values.length;
-}
-
 /** Draws the current frame and its returns. */
 function draw(): void {
   if (!state) return;
@@ -37,7 +35,7 @@ function draw(): void {
   const total = mean(returns);
   const last = replay.frames.length - 1;
   const shown = byId("replay-return");
-  shown.textContent = `Return so far: ${total.toFixed(2)} (mean over agents), step ${step} of ${
+  shown.textContent = `Return so far: ${returnsText(replay.agents, returns)}, step ${step} of ${
     replay.frames[last].step
   }`;
   shown.dataset.return = String(total);
@@ -45,9 +43,10 @@ function draw(): void {
   byId("replay-agents").replaceChildren(
     h("tr", {}, h("th", {}, "Agent"), h("th", { class: "num" }, "Return so far")),
     ...returns.map((value, i) =>
-      h("tr", {}, h("td", {}, `agent ${i}`), h("td", { class: "num" }, value.toFixed(2)))
+      h("tr", {}, h("td", {}, replay.agents[i]), h("td", { class: "num" }, value.toFixed(2)))
     ),
-    // The scenario's measures as the episode runs (the MADDPG paper's, for particle worlds).
+    // The scenario's measures as the episode runs (the MADDPG paper's, for particle worlds);
+    // before the first step there is nothing to measure yet.
     ...Object.entries(measures ?? {}).filter(([name]) => !name.startsWith("return_")).map((
       [name, value],
     ) =>
@@ -55,7 +54,11 @@ function draw(): void {
         "tr",
         { class: "measure" },
         h("td", {}, name.replaceAll("_", " ")),
-        h("td", { class: "num" }, Number.isInteger(value) ? String(value) : value.toFixed(3)),
+        h(
+          "td",
+          { class: "num" },
+          step === 0 ? "–" : Number.isInteger(value) ? String(value) : value.toFixed(3),
+        ),
       )
     ),
   );
@@ -65,6 +68,14 @@ function draw(): void {
       result.success ? "success (every agent reached its goal)" : "no success"
     }.`
     : "";
+}
+
+/** The returns so far: each team's mean per agent in a competitive world, else the mean. */
+function returnsText(agents: readonly string[], returns: readonly number[]): string {
+  const teams = competitiveTeams(agents);
+  if (teams.length === 0) return `${mean(returns).toFixed(2)} (mean over agents)`;
+  return teams.map((team) => `${team.label} ${mean(team.agents.map((i) => returns[i])).toFixed(2)}`)
+    .join(", ") + " (mean per agent of each team)";
 }
 
 function stop(): void {
@@ -101,6 +112,7 @@ function play(): void {
 async function recompute(path: string): Promise<void> {
   const mine = ++generation;
   stop();
+  clearError(); // the errors of an earlier seed or policy no longer hold
   const seedInput = byId<HTMLInputElement>("replay-seed");
   const seed = Number(seedInput.value);
   if (!Number.isSafeInteger(seed) || seed < 0) {

@@ -27,10 +27,11 @@ import type { EpisodeResult } from "../lib/train/episodes.ts";
 import { runEpisodes } from "../lib/train/episodes.ts";
 import { agentShapes, makeTrainingEnv } from "../lib/train/session.ts";
 import { fetchJson, fetchText } from "./dom.ts";
+import { encodePath } from "./route.ts";
 
 /** The URL of `file` in the run at `path` (served under `results/`). */
 export function runFileUrl(path: string, file: string): string {
-  return `results/${encodeURI(path)}/${file}`;
+  return `results/${encodePath(path)}/${file}`;
 }
 
 /**
@@ -174,6 +175,8 @@ export interface ReplayFrame {
 export interface Replay {
   result: EpisodeResult;
   frames: ReplayFrame[];
+  /** The environment's agent names, in order. */
+  agents: string[];
 }
 
 /**
@@ -221,5 +224,5 @@ export async function replayEpisode(
         measures: measures?.result(),
       }),
   });
-  return { result, frames };
+  return { result, frames, agents: [...env.agents] };
 }

@@ -70,7 +70,19 @@ function row(run: RunEntry, onSelect: () => void): HTMLTableRowElement {
     h("td", {}, run.algo ?? "–"),
     h("td", {}, run.env ?? "–"),
     h("td", { class: "num" }, run.seed?.toString() ?? "–"),
-    h("td", { class: "num" }, run.episodes?.toString() ?? "–"),
+    h(
+      "td",
+      { class: "num" },
+      run.episodes?.toString() ?? "–",
+      // Every finished run has both numbers of its summary.json.
+      run.finalReward === null && run.greedySuccessRate === null && problems.length === 0
+        ? h(
+          "div",
+          { class: "muted", title: "no summary.json: in progress, or stopped (train --resume)" },
+          "unfinished",
+        )
+        : null,
+    ),
     h(
       "td",
       { class: "num" },

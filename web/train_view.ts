@@ -10,7 +10,7 @@ import maddpgJson from "../configs/maddpg.json" with { type: "json" };
 import { DEFAULT_TRAIN_CONFIG } from "../lib/config_fields.ts";
 import type { TrainConfig } from "../lib/config_fields.ts";
 import type { EpisodeMetrics } from "../lib/train/episode_log.ts";
-import { showError as showPageError } from "./dom.ts";
+import { clearError as clearPageError, showError as showPageError } from "./dom.ts";
 import type { BrowserSummary, StartMessage, WorkerMessage } from "./train_worker.ts";
 
 /** What `#train-preset` offers. */
@@ -160,7 +160,12 @@ function trainControls(): { row: HTMLElement; download: HTMLAnchorElement } {
     seed.placeholder = String(config.seed);
   };
   showPresetValues();
-  select.addEventListener("change", showPresetValues);
+  select.addEventListener("change", () => {
+    // Another preset: its own values, not those the last run used.
+    episodes.value = "";
+    seed.value = "";
+    showPresetValues();
+  });
   const start = el("button", {
     id: "train-start",
     type: "button",
@@ -429,6 +434,11 @@ function prepareUi(preset: string, config: TrainConfig): TrainUi {
  * done, `#train-download` (when the view is mounted). Resolves when training is done.
  */
 export function train(options: TrainViewOptions): Promise<TrainViewResult> {
+  try {
+    clearPageError(); // the messages of earlier attempts no longer hold
+  } catch {
+    // A page without #error.
+  }
   const config = trainConfig(options);
   if (typeof config === "string") {
     showError(config);

@@ -189,10 +189,14 @@ export function teamComparisons(
   const teams = runs.map((run) => metricsTeams(run.metrics));
   const first = JSON.stringify(teams[0] ?? []);
   if (first === "[]" || teams.some((t) => JSON.stringify(t) !== first)) return [];
+  const short = runs.some((run) => run.metrics.values.reward.length < WINDOW);
+  const average = short
+    ? `${WINDOW}-episode moving average where a run is long enough`
+    : `${WINDOW}-episode moving average`;
   return teams[0].map((team, k) => ({
     name: `compare_return_${team.label.replaceAll(" ", "_")}`,
     spec: lineChart({
-      title: `The ${team.label}' return per agent, ${WINDOW}-episode moving average`,
+      title: `The ${team.label}' return per agent, ${average}`,
       yTitle: "Mean return per agent",
       curves: runs.map((run, r) => {
         const values = teamReturns(run.metrics, teams[r][k]);

@@ -58,7 +58,7 @@ function points(curves: readonly Curve[]): Record<string, number | string>[] {
   );
 }
 
-/** A line chart of several curves, coloured by curve name. */
+/** A line chart of several curves, coloured by curve name; curves without values are left out. */
 export function lineChart(options: {
   title: string;
   subtitle?: string;
@@ -67,7 +67,9 @@ export function lineChart(options: {
   width?: number;
   height?: number;
 }): Spec {
-  const { curves } = options;
+  // A curve with no points (the moving average of a run shorter than its window) gets no
+  // legend entry either.
+  const curves = options.curves.filter((c) => c.values.length > 0);
   const faint = curves.filter((c) => c.faint).map((c) => c.name);
   return {
     $schema: SCHEMA,
@@ -78,7 +80,7 @@ export function lineChart(options: {
     mark: { type: "line", interpolate: "linear" },
     encoding: {
       x: { field: "episode", type: "quantitative", title: "Episode" },
-      y: { field: "value", type: "quantitative", title: options.yTitle, scale: { zero: false } },
+      y: { field: "value", type: "quantitative", title: options.yTitle, scale: yScale(curves) },
       color: {
         field: "series",
         type: "nominal",
@@ -98,6 +100,17 @@ export function lineChart(options: {
       },
     },
   };
+}
+
+/**
+ * The y scale: fitted to the values (not from zero); around a constant, ±0.5 of it, since a
+ * scale of one value draws one garbled tick ("0.000000").
+ */
+function yScale(curves: readonly Curve[]): { zero: false; domain?: [number, number] } {
+  const values = curves.flatMap((c) => c.values).filter(Number.isFinite);
+  const first = values[0];
+  if (values.length === 0 || values.some((v) => v !== first)) return { zero: false };
+  return { zero: false, domain: [first - 0.5, first + 0.5] };
 }
 
 /** A panel of one run (raw per-episode values and their moving average), plus extra curves. */
