@@ -26,6 +26,7 @@ import "../lib/env/builtin.ts";
 import type { ParallelEnv, StepResult } from "../lib/env/parallel_env.ts";
 import { envEntry, envIds, makeEnv } from "../lib/env/registry.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
+import { checkOutputPath, writeFileAtomic } from "../lib/files.ts";
 import { allocateBatch, ReplayBuffer } from "../lib/replay_buffer.ts";
 import { Pcg32 } from "../lib/rng.ts";
 import { median } from "../lib/stats.ts";
@@ -1047,6 +1048,8 @@ async function mpeSection(options: BenchOptions, numbers: Numbers): Promise<void
 export async function main(args: string[] = Deno.args): Promise<void> {
   const options = parseBenchArgs(args);
   if (!options) return;
+  // Refused now, not after minutes of benchmarks.
+  if (options.json !== undefined) await checkOutputPath("--json", options.json, "file");
   await initBackend();
   const numbers: Numbers = {};
   await printMachine(numbers);
@@ -1058,7 +1061,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   if (options.only.has("run") && options.episodes > 0) await benchRun(options, numbers);
   if (options.only.has("mpe")) await mpeSection(options, numbers);
   if (options.json !== undefined) {
-    await Deno.writeTextFile(options.json, JSON.stringify(numbers, null, 2) + "\n");
+    await writeFileAtomic(options.json, JSON.stringify(numbers, null, 2) + "\n");
   }
 }
 

@@ -13,6 +13,7 @@ import { configArgs, DEFAULT_TRAIN_CONFIG, parseSeeds } from "../lib/config.ts";
 import { readReference } from "../lib/plot/reference.ts";
 import { mean, sampleStd } from "../lib/stats.ts";
 import { runMain } from "../lib/errors.ts";
+import { checkOutputPath } from "../lib/files.ts";
 import { runSeeds } from "../lib/sweep.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
 
@@ -76,6 +77,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const band = referenceBand(references, seeds.length);
   const config = { ...DEFAULT_TRAIN_CONFIG, episodes: spec.episodes };
   const out = values.out as string;
+  await checkOutputPath("--out", out, "dir");
   console.log(`Training seeds ${seeds.join(", ")} (${spec.episodes} episodes each) into ${out}/ …`);
   const runs = await runSeeds({ seeds, dir: out, args: configArgs(config, ["seed"]), workers });
   const failed = runs.find((run) => run.code !== 0);

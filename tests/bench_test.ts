@@ -52,6 +52,10 @@ Deno.test("bench refuses bad flags with one line and exit code 2", async () => {
     assertUsageError(await runScript("bench", ["--only", "gpu"], dir), /--only .*"gpu"/);
     assertUsageError(await runScript("bench", ["--rounds", "0"], dir), /--rounds.*0/);
     assertUsageError(await runScript("bench", ["--mpe-steps", "lots"], dir), /--mpe-steps.*lots/);
+    assertUsageError(
+      await runScript("bench", ["--json", "."], dir),
+      /--json \. is a directory, not a file/,
+    );
     assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
     await Deno.remove(dir, { recursive: true });
