@@ -179,6 +179,24 @@ Deno.test({
         assert.deepEqual(paths.toSorted(), ["grid-maddpg", "spread-maddpg"], "rows' data-path");
         await assertViewShown(browser, "view-runs");
         await browser.screenshot(`${SCREENSHOTS}/runs.png`);
+        // Ticked runs stay ticked while a filter hides some, and Compare takes them all.
+        await browser.evaluate(`(() => {
+          for (const box of document.querySelectorAll(".run-select")) box.click();
+          const filter = document.getElementById("filter-env");
+          filter.value = "grid_world";
+          filter.dispatchEvent(new Event("change"));
+          return true;
+        })()`);
+        assert.equal(
+          await browser.evaluate<string>(`document.getElementById("runs-compare").textContent`),
+          "Compare (2)",
+        );
+        await browser.evaluate(`(document.getElementById("runs-compare").click(), true)`);
+        await browser.waitFor(
+          `["#compare/grid-maddpg,spread-maddpg", "#compare/spread-maddpg,grid-maddpg"]` +
+            `.includes(location.hash)`,
+          "#compare of both runs",
+        );
       });
 
       for (

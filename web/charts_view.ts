@@ -100,9 +100,10 @@ export async function showCharts(path: string): Promise<void> {
     }
     return;
   }
+  note.textContent = "";
+  const metrics = await loadMetrics(path); // a run that is not there says so, and nothing else
   note.textContent = "No charts/ in this run (deno task plot has not run on it): " +
     "these charts are built from its metrics.csv.";
-  const metrics = await loadMetrics(path);
   const name = run ? runName(run) : path;
   for (const chart of runCharts({ name, metrics })) {
     if (chart.name === "dashboard") continue;

@@ -41,7 +41,7 @@ function fillFilter(select: HTMLSelectElement, values: string[]): void {
   select.value = values.includes(previous) ? previous : "";
 }
 
-function row(run: RunEntry, onSelect: () => void): HTMLTableRowElement {
+function row(run: RunEntry, onSelect: (event: Event) => void): HTMLTableRowElement {
   const problems = run.problems ?? [];
   const replay = run.hasActors === false
     ? h("span", { class: "muted", title: "the run has no saved actors" }, "replay")
@@ -57,6 +57,7 @@ function row(run: RunEntry, onSelect: () => void): HTMLTableRowElement {
         class: "run-select",
         value: run.path,
         "aria-label": `select ${runName(run)}`,
+        checked: selected.has(run.path),
         onchange: onSelect,
       }),
     ),
@@ -109,6 +110,8 @@ function row(run: RunEntry, onSelect: () => void): HTMLTableRowElement {
 }
 
 let runs: RunEntry[] = [];
+/** The runs ticked for comparison; kept while the filters hide some of them. */
+const selected = new Set<string>();
 
 /** Draws the table of the runs that pass the filters. */
 function render(): void {
@@ -117,12 +120,17 @@ function render(): void {
   const shown = runs.filter((run) => (!env || run.env === env) && (!algo || run.algo === algo));
   const compare = byId<HTMLButtonElement>("runs-compare");
   const updateCompare = () => {
-    const selected = [...document.querySelectorAll<HTMLInputElement>(".run-select:checked")];
-    compare.disabled = selected.length === 0;
-    compare.textContent = selected.length > 0 ? `Compare (${selected.length})` : "Compare";
+    compare.disabled = selected.size === 0;
+    compare.textContent = selected.size > 0 ? `Compare (${selected.size})` : "Compare";
+  };
+  const onSelect = (event: Event) => {
+    const box = event.target as HTMLInputElement;
+    if (box.checked) selected.add(box.value);
+    else selected.delete(box.value);
+    updateCompare();
   };
   byId("runs-table").querySelector("tbody")!.replaceChildren(
-    ...shown.map((run) => row(run, updateCompare)),
+    ...shown.map((run) => row(run, onSelect)),
   );
   byId("runs-empty").hidden = runs.length > 0;
   byId("runs-table").hidden = runs.length === 0;
@@ -135,8 +143,8 @@ export function initRunsView(): void {
   byId("filter-env").addEventListener("change", render);
   byId("filter-algo").addEventListener("change", render);
   byId("runs-compare").addEventListener("click", () => {
-    const paths = [...document.querySelectorAll<HTMLInputElement>(".run-select:checked")]
-      .map((box) => box.value);
+    // In the table's order, hidden ones included.
+    const paths = runs.map((run) => run.path).filter((path) => selected.has(path));
     if (paths.length > 0) location.hash = routeHash({ view: "compare", paths });
   });
 }
@@ -144,6 +152,7 @@ export function initRunsView(): void {
 /** Fetches `runs.json` and shows the table. */
 export async function showRuns(): Promise<void> {
   runs = await fetchRuns();
+  for (const path of selected) if (!runs.some((run) => run.path === path)) selected.delete(path);
   const distinct = (key: "env" | "algo") =>
     [...new Set(runs.map((run) => run[key]).filter((v): v is string => !!v))].sort();
   fillFilter(byId<HTMLSelectElement>("filter-env"), distinct("env"));
