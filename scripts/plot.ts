@@ -34,7 +34,8 @@ Writes Vega-Lite charts (.vl.json, .svg, .png) of training runs.
   --reference FILE   add the PyTorch notebook's curves (run_notebook.sh output);
                      repeatable: several files are averaged per episode
   --compare A B …    overlay the moving-average rewards of runs A, B, … in one chart
-                     (and, for runs of one competitive world, each team's returns)
+                     (and, for runs of one competitive world, each team's returns);
+                     two or more runs, or one with --reference
   --out DIR          where --compare writes [results/compare]
   --help             this text`;
 
@@ -343,6 +344,11 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const reference = referencePaths.length > 0
     ? meanReference(await Promise.all(referencePaths.map(readReference)))
     : undefined;
+  if (compare.length === 1 && !reference) {
+    throw new UsageError(
+      `--compare needs two or more runs (or one with --reference), got only ${compare[0]}`,
+    );
+  }
   if (compare.length > 0) {
     await checkOutputPath("--out", values.out as string, "dir");
     return await plotCompare(compare, { out: values.out as string, reference });

@@ -180,6 +180,17 @@ Deno.test({
         await assertViewShown(browser, "view-runs");
         await browser.screenshot(`${SCREENSHOTS}/runs.png`);
         // Ticked runs stay ticked while a filter hides some, and Compare takes them all.
+        // One ticked run is not a comparison.
+        assert.equal(
+          await browser.evaluate<string>(`(() => {
+            document.querySelector(".run-select").click();
+            const button = document.getElementById("runs-compare");
+            const state = button.textContent + (button.disabled ? " disabled" : "");
+            document.querySelector(".run-select").click();
+            return state;
+          })()`),
+          "Compare (1) disabled",
+        );
         await browser.evaluate(`(() => {
           for (const box of document.querySelectorAll(".run-select")) box.click();
           const filter = document.getElementById("filter-env");
@@ -314,6 +325,16 @@ Deno.test({
         await browser.navigate(`${base}/#replay/grid-maddpg`);
         await waitForSelector(browser, "#replay-scene svg");
         await browser.screenshot(`${SCREENSHOTS}/replay.png`);
+        // A run without a checkpoint (the copied config and metrics above) has nothing to replay.
+        await browser.navigate(`${base}/${routeHash({ view: "replay", path: "spread #1,b" })}`);
+        await browser.waitFor(
+          `document.getElementById("error").textContent.includes("no saved actors")`,
+          "#error naming the missing actors",
+        );
+        assert.match(
+          await shownError(browser),
+          /^spread #1,b has no saved actors yet \(.*agent_0\/actor\/model\.json: HTTP 404\)/,
+        );
       });
 
       const download = await check("#train view, window.maddpg.train", async () => {
@@ -362,9 +383,11 @@ Deno.test({
         assert.ok(Number.isFinite(result.episodes[0].reward), "a finite reward");
       });
 
-      // The favicon, and the run the compare check asks for on purpose, are missing.
+      // The favicon, the run the compare check asks for and the actors the replay check asks
+      // for are missing on purpose.
       const errors = page.consoleErrors().filter((e) =>
-        !/favicon\.ico|no-such-run\/metrics\.csv/.test(`${e.url ?? ""} ${e.text}`)
+        !/favicon\.ico|no-such-run\/metrics\.csv|%231%2Cb\/checkpoint\/agent_\d\/actor\/model\.json/
+          .test(`${e.url ?? ""} ${e.text}`)
       );
       assert.deepEqual(errors, [], "the page reported errors");
     } finally {

@@ -389,6 +389,10 @@ Deno.test("plot refuses bad input with one line, exit code 2, and writes no char
     await plot(["--compare", `${work}/good`, `${work}/missing`], work),
     /--compare .*missing does not exist/,
   );
+  assertUsageError(
+    await plot(["--compare", `${work}/good`], work),
+    /--compare needs two or more runs \(or one with --reference\), got only .*good$/,
+  );
   await makeRun(`${work}/training/seed_0`);
   assertUsageError(
     await plot(["--run", `${work}/training`], work),

@@ -50,6 +50,14 @@ export function clearError(): void {
   banner.hidden = true;
 }
 
+/** A request answered with an error status (`status`, such as 404). */
+export class HttpError extends Error {
+  constructor(readonly url: string, readonly status: number, statusText: string) {
+    super(`Cannot load ${url}: HTTP ${status} ${statusText}`.trim());
+    this.name = "HttpError";
+  }
+}
+
 /** The text at `url`; a failed request throws an error naming the URL and the HTTP status. */
 export async function fetchText(url: string): Promise<string> {
   let response: Response;
@@ -60,7 +68,7 @@ export async function fetchText(url: string): Promise<string> {
   }
   if (!response.ok) {
     await response.body?.cancel();
-    throw new Error(`Cannot load ${url}: HTTP ${response.status} ${response.statusText}`.trim());
+    throw new HttpError(url, response.status, response.statusText);
   }
   return await response.text();
 }

@@ -26,7 +26,7 @@ import { Pcg32 } from "../lib/rng.ts";
 import type { EpisodeResult } from "../lib/train/episodes.ts";
 import { runEpisodes } from "../lib/train/episodes.ts";
 import { agentShapes, makeTrainingEnv } from "../lib/train/session.ts";
-import { fetchJson, fetchText } from "./dom.ts";
+import { fetchJson, fetchText, HttpError } from "./dom.ts";
 import { encodePath } from "./route.ts";
 
 /** The URL of `file` in the run at `path` (served under `results/`). */
@@ -133,7 +133,13 @@ export function loadRun(path: string): Promise<LoadedRun> {
             shape.actionSize,
           ])
         ),
-      );
+      ).catch((error) => {
+        if (!(error instanceof HttpError && error.status === 404)) throw error;
+        throw new Error(
+          `${path} has no saved actors yet (${error.url}: HTTP 404): a run saves them at ` +
+            `its checkpoints (checkpointEvery) and when it ends`,
+        );
+      });
       return { config, actors };
     })();
     loaded.set(path, run);

@@ -120,8 +120,10 @@ function render(): void {
   const shown = runs.filter((run) => (!env || run.env === env) && (!algo || run.algo === algo));
   const compare = byId<HTMLButtonElement>("runs-compare");
   const updateCompare = () => {
-    compare.disabled = selected.size === 0;
+    // As `plot --compare`: two or more runs.
+    compare.disabled = selected.size < 2;
     compare.textContent = selected.size > 0 ? `Compare (${selected.size})` : "Compare";
+    compare.title = selected.size < 2 ? "Tick two or more runs to compare them" : "";
   };
   const onSelect = (event: Event) => {
     const box = event.target as HTMLInputElement;
@@ -145,7 +147,7 @@ export function initRunsView(): void {
   byId("runs-compare").addEventListener("click", () => {
     // In the table's order, hidden ones included.
     const paths = runs.map((run) => run.path).filter((path) => selected.has(path));
-    if (paths.length > 0) location.hash = routeHash({ view: "compare", paths });
+    if (paths.length > 1) location.hash = routeHash({ view: "compare", paths });
   });
 }
 
