@@ -43,69 +43,86 @@ function fillFilter(select: HTMLSelectElement, values: string[]): void {
 
 function row(run: RunEntry, onSelect: (event: Event) => void): HTMLTableRowElement {
   const problems = run.problems ?? [];
+  return h(
+    "tr",
+    { "data-path": run.path, class: problems.length > 0 ? "has-problems" : undefined },
+    h("td", {}, selectBox(run, onSelect)),
+    nameCell(run, problems),
+    h("td", {}, run.algo ?? "–"),
+    h("td", {}, run.env ?? "–"),
+    h("td", { class: "num" }, run.seed?.toString() ?? "–"),
+    episodesCell(run, problems),
+    rewardCell(run),
+    h("td", { class: "num" }, formatRate(run.greedySuccessRate)),
+    linksCell(run),
+  );
+}
+
+function selectBox(run: RunEntry, onSelect: (event: Event) => void): HTMLInputElement {
+  return h("input", {
+    type: "checkbox",
+    class: "run-select",
+    value: run.path,
+    "aria-label": `select ${runName(run)}`,
+    checked: selected.has(run.path),
+    onchange: onSelect,
+  });
+}
+
+function nameCell(run: RunEntry, problems: readonly string[]): HTMLTableCellElement {
+  return h(
+    "td",
+    { class: "name" },
+    h("a", { href: routeHash({ view: "charts", path: run.path }) }, runName(run)),
+    run.experiment ? h("span", { class: "muted" }, ` (${run.experiment})`) : null,
+    ...problems.map((problem) => h("div", { class: "problem" }, problem)),
+  );
+}
+
+function episodesCell(run: RunEntry, problems: readonly string[]): HTMLTableCellElement {
+  // Every finished run has both numbers of its summary.json.
+  const unfinished = run.finalReward === null && run.greedySuccessRate === null &&
+    problems.length === 0;
+  return h(
+    "td",
+    { class: "num" },
+    run.episodes?.toString() ?? "–",
+    unfinished
+      ? h(
+        "div",
+        { class: "muted", title: "no summary.json: in progress, or stopped (train --resume)" },
+        "unfinished",
+      )
+      : null,
+  );
+}
+
+function rewardCell(run: RunEntry): HTMLTableCellElement {
+  const teams = run.finalTeamReturns;
+  return h(
+    "td",
+    { class: "num" },
+    formatNumber(run.finalReward, 2),
+    teams
+      ? h(
+        "div",
+        { class: "muted teams", title: "each team's mean return per agent, last 50 episodes" },
+        `adversaries ${formatNumber(teams.adversaries, 2)} · good ${formatNumber(teams.good, 2)}`,
+      )
+      : null,
+  );
+}
+
+function linksCell(run: RunEntry): HTMLTableCellElement {
   const replay = run.hasActors === false
     ? h("span", { class: "muted", title: "the run has no saved actors" }, "replay")
     : h("a", { href: routeHash({ view: "replay", path: run.path }) }, "replay");
   return h(
-    "tr",
-    { "data-path": run.path, class: problems.length > 0 ? "has-problems" : undefined },
-    h(
-      "td",
-      {},
-      h("input", {
-        type: "checkbox",
-        class: "run-select",
-        value: run.path,
-        "aria-label": `select ${runName(run)}`,
-        checked: selected.has(run.path),
-        onchange: onSelect,
-      }),
-    ),
-    h(
-      "td",
-      { class: "name" },
-      h("a", { href: routeHash({ view: "charts", path: run.path }) }, runName(run)),
-      run.experiment ? h("span", { class: "muted" }, ` (${run.experiment})`) : null,
-      ...problems.map((problem) => h("div", { class: "problem" }, problem)),
-    ),
-    h("td", {}, run.algo ?? "–"),
-    h("td", {}, run.env ?? "–"),
-    h("td", { class: "num" }, run.seed?.toString() ?? "–"),
-    h(
-      "td",
-      { class: "num" },
-      run.episodes?.toString() ?? "–",
-      // Every finished run has both numbers of its summary.json.
-      run.finalReward === null && run.greedySuccessRate === null && problems.length === 0
-        ? h(
-          "div",
-          { class: "muted", title: "no summary.json: in progress, or stopped (train --resume)" },
-          "unfinished",
-        )
-        : null,
-    ),
-    h(
-      "td",
-      { class: "num" },
-      formatNumber(run.finalReward, 2),
-      run.finalTeamReturns
-        ? h(
-          "div",
-          { class: "muted teams", title: "each team's mean return per agent, last 50 episodes" },
-          `adversaries ${formatNumber(run.finalTeamReturns.adversaries, 2)} · good ${
-            formatNumber(run.finalTeamReturns.good, 2)
-          }`,
-        )
-        : null,
-    ),
-    h("td", { class: "num" }, formatRate(run.greedySuccessRate)),
-    h(
-      "td",
-      { class: "links" },
-      h("a", { href: routeHash({ view: "charts", path: run.path }) }, "charts"),
-      " · ",
-      replay,
-    ),
+    "td",
+    { class: "links" },
+    h("a", { href: routeHash({ view: "charts", path: run.path }) }, "charts"),
+    " · ",
+    replay,
   );
 }
 

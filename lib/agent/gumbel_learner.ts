@@ -248,15 +248,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
     const weightInit = options.weightInit ?? "torch";
     this.variant = variant;
     this.agents = agents;
-    const variants = options.variants ?? agents.map(() => variant);
-    if (variants.length !== agents.length) {
-      throw new RangeError(
-        `${agents.length} agents need ${agents.length} variants, got ${variants.length}`,
-      );
-    }
-    if (variants.some((v) => (v === "matd3") !== (variant === "matd3"))) {
-      throw new RangeError("matd3 cannot be mixed with other variants in one team setup");
-    }
+    const variants = teamVariants(options);
     this.centralized = variants.map((v) => v !== "iddpg");
     this.twin = variant === "matd3";
     this.#gamma = options.gamma ?? 0.99;
@@ -273,13 +265,8 @@ export class GumbelMaddpg implements AlgorithmInstance {
     if (!(this.#temperature > 0)) {
       throw new RangeError(`Temperature must be positive, got ${this.#temperature}`);
     }
-    this.#actionOffsets = [];
-    let total = 0;
-    for (const agent of agents) {
-      this.#actionOffsets.push(total);
-      total += agent.actionSize;
-    }
-    this.#actionTotal = total;
+    this.#actionOffsets = agents.map((_, i) => sumActionSizes(agents.slice(0, i)));
+    this.#actionTotal = sumActionSizes(agents);
     this.#heads = agents.map((agent) => this.#head(agent));
     const owner = actorOwners(agents, variants, options.shareActors ?? false);
     this.actorOwner = owner;
@@ -706,4 +693,23 @@ export class GumbelMaddpg implements AlgorithmInstance {
   dispose(): void {
     this.#tf.dispose();
   }
+}
+
+/** Each agent's variant (`options.variant` for all unless `options.variants`), checked. */
+function teamVariants(options: GumbelOptions): readonly GumbelVariant[] {
+  const { variant, agents } = options;
+  const variants = options.variants ?? agents.map(() => variant);
+  if (variants.length !== agents.length) {
+    throw new RangeError(
+      `${agents.length} agents need ${agents.length} variants, got ${variants.length}`,
+    );
+  }
+  if (variants.some((v) => (v === "matd3") !== (variant === "matd3"))) {
+    throw new RangeError("matd3 cannot be mixed with other variants in one team setup");
+  }
+  return variants;
+}
+
+function sumActionSizes(agents: readonly AgentShape[]): number {
+  return agents.reduce((total, agent) => total + agent.actionSize, 0);
 }
