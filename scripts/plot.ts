@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { mean, sampleStd } from "../lib/stats.ts";
 import { parseFlags } from "../lib/cli.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
@@ -35,7 +36,7 @@ Writes Vega-Lite charts (.vl.json, .svg, .png) of training runs.
                      repeatable: several files are averaged per episode
   --compare A B …    overlay the moving-average rewards of runs A, B, … in one chart
                      (and, for runs of one competitive world, each team's returns);
-                     two or more runs, or one with --reference
+                     two or more runs (each once), or one with --reference
   --out DIR          where --compare writes [results/compare]
   --help             this text`;
 
@@ -349,6 +350,10 @@ export async function main(args: string[] = Deno.args): Promise<void> {
       `--compare needs two or more runs (or one with --reference), got only ${compare[0]}`,
     );
   }
+  const twice = compare.find((dir, i) =>
+    compare.findIndex((d) => resolve(d) === resolve(dir)) !== i
+  );
+  if (twice !== undefined) throw new UsageError(`--compare names ${twice} twice`);
   if (compare.length > 0) {
     await checkOutputPath("--out", values.out as string, "dir");
     return await plotCompare(compare, { out: values.out as string, reference });

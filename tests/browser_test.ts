@@ -281,6 +281,12 @@ Deno.test({
         await waitForSelector(browser, "#view-compare svg, #view-compare canvas");
         await assertViewShown(browser, "view-compare");
         await browser.screenshot(`${SCREENSHOTS}/compare.png`);
+        // A run named twice in the address is drawn once.
+        await browser.navigate(`${base}/#compare/grid-maddpg,grid-maddpg`);
+        await browser.waitFor(
+          `document.getElementById("compare-title").textContent === "Comparing 1 run"`,
+          "the title of a comparison of one run named twice",
+        );
       });
 
       await check(

@@ -393,6 +393,10 @@ Deno.test("plot refuses bad input with one line, exit code 2, and writes no char
     await plot(["--compare", `${work}/good`], work),
     /--compare needs two or more runs \(or one with --reference\), got only .*good$/,
   );
+  assertUsageError(
+    await plot(["--compare", `${work}/good`, `${work}/nan`, `${work}/good/`], work),
+    /--compare names .*good\/ twice$/,
+  );
   await makeRun(`${work}/training/seed_0`);
   assertUsageError(
     await plot(["--run", `${work}/training`], work),
@@ -405,7 +409,7 @@ Deno.test("plot refuses bad input with one line, exit code 2, and writes no char
   assertUsageError(await plot(["--run", `${work}/good`, "--bogus"], work), /bogus/);
   assertUsageError(
     await plot(
-      ["--compare", `${work}/good`, `${work}/good`, "--out", `${work}/bad_ref.json`],
+      ["--compare", `${work}/good`, `${work}/nan`, "--out", `${work}/bad_ref.json`],
       work,
     ),
     /--out .*bad_ref\.json exists and is not a directory/,

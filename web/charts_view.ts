@@ -116,7 +116,8 @@ export async function showCharts(path: string): Promise<void> {
  * them; a run shorter than the window is drawn per episode (its label says so), since its
  * moving average is empty. A run that cannot be read is named in `#error` and left out.
  */
-export async function showCompare(requested: readonly string[]): Promise<void> {
+export async function showCompare(addressed: readonly string[]): Promise<void> {
+  const requested = [...new Set(addressed)]; // a run named twice in the address is drawn once
   const list = byId("compare-list");
   list.replaceChildren();
   let index: RunEntry[] = [];
