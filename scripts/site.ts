@@ -195,7 +195,10 @@ async function main(args = Deno.args): Promise<void> {
     web: values.web as string,
     force: values.force as boolean,
   });
-  console.log(`wrote ${out}/: ${runs} runs, ${files} files; serve it with any static host`);
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  console.log(
+    `wrote ${out}/: ${count(runs, "run")}, ${count(files, "file")}; serve it with any static host`,
+  );
 }
 
 if (import.meta.main) await runMain(() => main());

@@ -51,6 +51,27 @@ async function runConfigs(): Promise<{ path: string; config: TrainConfig }[]> {
   ];
 }
 
+const CONTENT_TYPES: Record<string, string> = {
+  html: "text/html",
+  js: "text/javascript",
+  css: "text/css",
+  json: "application/json",
+  csv: "text/csv",
+  wasm: "application/wasm",
+};
+
+/** What any static host does: the file at the URL's path under `root`, or 404. */
+async function serveFile(root: string, pathname: string): Promise<Response> {
+  const path = decodeURIComponent(pathname.endsWith("/") ? `${pathname}index.html` : pathname);
+  try {
+    const body = await Deno.readFile(`${root}${path}`);
+    const type = CONTENT_TYPES[path.slice(path.lastIndexOf(".") + 1)];
+    return new Response(body, { headers: type ? { "content-type": type } : {} });
+  } catch {
+    return new Response("not found", { status: 404 });
+  }
+}
+
 /** Runs `body`, prefixing a failure with what was being checked. */
 async function check<T>(what: string, body: () => Promise<T>): Promise<T> {
   try {
@@ -117,6 +138,7 @@ Deno.test({
     }
     const work = await Deno.makeTempDir({ prefix: "maddpg-browser-" });
     let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+    let siteServer: Deno.HttpServer<Deno.NetAddr> | undefined;
     let page: Browser | undefined;
     try {
       // The page, built every time (a few seconds) so that a stale dist/ is never tested.
@@ -339,7 +361,7 @@ Deno.test({
         );
         assert.match(
           await shownError(browser),
-          /^spread #1,b has no saved actors yet \(.*agent_0\/actor\/model\.json: HTTP 404\)/,
+          /^spread #1,b has no saved actors yet \(.*agent_\d\/actor\/model\.json: HTTP 404\)/,
         );
       });
 
@@ -389,6 +411,27 @@ Deno.test({
         assert.ok(Number.isFinite(result.episodes[0].reward), "a finite reward");
       });
 
+      await check("the static copy of `deno task site`, under a plain file server", async () => {
+        const site = `${work}/site`;
+        const args = ["--out", site, "--results", results, "--web", WEB_ROOT];
+        const written = await runScript("site", [...args, "--run", grid, "--run", spread], work);
+        assert.equal(written.code, 0, written.stderr);
+        siteServer = Deno.serve(
+          { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+          (request) => serveFile(site, new URL(request.url).pathname),
+        );
+        const siteBase = `http://127.0.0.1:${siteServer.addr.port}`;
+        await browser.navigate(`${siteBase}/#runs`);
+        await browser.waitFor(
+          `document.querySelectorAll("#runs-table tbody tr").length === 2`,
+          "both runs listed",
+        );
+        await browser.navigate(`${siteBase}/#charts/grid-maddpg`);
+        await waitForSelector(browser, "#view-charts .chart svg, #view-charts .chart canvas");
+        await browser.navigate(`${siteBase}/#replay/spread-maddpg`);
+        await waitForSelector(browser, "#replay-scene svg");
+      });
+
       // The favicon, the run the compare check asks for and the actors the replay check asks
       // for are missing on purpose.
       const errors = page.consoleErrors().filter((e) =>
@@ -399,6 +442,7 @@ Deno.test({
     } finally {
       await page?.close();
       await server?.shutdown();
+      await siteServer?.shutdown();
       await Deno.remove(work, { recursive: true });
     }
   },
