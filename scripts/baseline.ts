@@ -67,7 +67,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
         `tests/baseline_test.ts reruns it and compares: rewards exactly, losses to 1e-6.\n`,
     );
     await Deno.remove(outDir, { recursive: true });
-    console.log(`wrote ${dir}/metrics.csv`);
+    console.log(`Wrote ${dir}/metrics.csv`);
   }
 }
 

@@ -252,7 +252,7 @@ async function plotCompare(
   for (const chart of teams) await writeChart(`${options.out}/${chart.name}`, chart.spec);
   const written = ["compare_reward", ...teams.map((chart) => chart.name)];
   console.log(
-    `wrote ${written.map((c) => `${options.out}/${c}`).join(", ")} (.vl.json, .svg, .png)`,
+    `Wrote ${written.map((c) => `${options.out}/${c}`).join(", ")} (.vl.json, .svg, .png)`,
   );
 }
 
@@ -315,7 +315,7 @@ async function plotExperiment(
   const teamBands = await plotTeamBands(target);
   await writeFileAtomic(`${target.dir}/summary.csv`, summaryCsv(rows));
   console.log(
-    `wrote ${target.dir}/charts/${
+    `Wrote ${target.dir}/charts/${
       ["reward_band", ...teamBands].join(".*, ")
     }.*, ${target.dir}/summary.csv and each seed's charts`,
   );
@@ -371,7 +371,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
       continue;
     }
     await plotRun(target.dir, { name: target.name, metrics: target.metrics, reference });
-    console.log(`wrote ${target.dir}/charts/`);
+    console.log(`Wrote ${target.dir}/charts/`);
   }
 }
 

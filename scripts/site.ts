@@ -197,7 +197,7 @@ async function main(args = Deno.args): Promise<void> {
   });
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
   console.log(
-    `wrote ${out}/: ${count(runs, "run")}, ${count(files, "file")}; serve it with any static host`,
+    `Wrote ${out}/: ${count(runs, "run")}, ${count(files, "file")}; serve it with any static host`,
   );
 }
 
