@@ -102,8 +102,9 @@ export function resolveRunDir(
 
 /**
  * Whether the learner runs one worker per agent: always with `threads` 2, never with 0; with
- * `auto` when there are several agents and no more agents than cores (more workers than cores
- * measured no faster, and each holds its own WASM heap).
+ * `auto` when there are several agents and no more agents than cores (each worker holds its own
+ * WASM heap; with more workers than cores, three agents on two, rounds at batch 256 were 6–10%
+ * faster and a 1 M-step run at batch 1 024 11% faster: pass 2 for those).
  *
  * @example
  * ```ts
