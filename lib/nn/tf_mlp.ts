@@ -3,15 +3,17 @@
  *
  * Backpropagation is written out by hand instead of using tfjs autodiff: on the WASM
  * backend a matMul with a transposed operand misses XNNPACK and runs about 15x slower
- * (see PERF_NOTES), and autodiff of `matMul` always uses the transposed forms. Here every
- * product is a plain matMul, transposing explicitly whichever operand is smaller, and bias
- * gradients are a product with a row of ones (the WASM `Sum` over axis 0 is slow too).
+ * (see PERF_NOTES), and autodiff of `matMul` always uses the transposed forms. Every
+ * product here is this project's own kernel ({@linkcode product}, bit-identical to
+ * XNNPACK's plain matMul): it reads a transposed input in place, and `W^T` is kept beside
+ * `W`. Bias gradients are a product with a row of ones (the WASM `Sum` over axis 0 is slow).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Mlp } from "./mlp.ts";
 import type { Activation } from "./activation.ts";
+import { product } from "./wasm_gemm.ts";
 
 const onesRows = new Map<number, tf.Tensor2D>();
 
@@ -25,22 +27,27 @@ function onesRow(rows: number): tf.Tensor2D {
   return ones;
 }
 
-/** `A^T · B` for `A: [rows, m]`, `B: [rows, n]` with plain (XNNPACK) matMuls only. */
-function transposedProduct(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  const [rows, m] = a.shape;
-  const n = b.shape[1];
-  if (n === 1) return tf.reshape(tf.matMul(tf.reshape(b, [1, rows]), a), [m, 1]);
-  if (m === 1) return tf.matMul(tf.reshape(a, [1, rows]), b);
-  // (A^T B) = (B^T A)^T: transpose whichever costs fewer element moves.
-  if (rows * m <= rows * n + m * n) return tf.matMul(tf.transpose(a), b);
-  return tf.transpose(tf.matMul(tf.transpose(b), a));
+/** `values`, a row-major `[rows, cols]` matrix, transposed. */
+function transposed(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
+  }
+  return out;
 }
 
-/** `D · W^T` for `D: [rows, n]`, `W: [m, n]`. */
-function productWithTransposed(d: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  const [m, n] = w.shape;
-  if (n === 1) return tf.matMul(d, tf.reshape(w, [1, m]));
-  return tf.matMul(d, tf.transpose(w));
+/**
+ * `delta · W^T ⊙ f'(y)`: the delta at the input of a layer of kernel `W` (given as
+ * `transposedKernel`) whose input `y` came out of an `activation` layer. A ReLU's derivative
+ * is fused into the product.
+ */
+function deltaBelow(
+  delta: tf.Tensor2D,
+  transposedKernel: tf.Tensor2D,
+  { activation, y }: { activation: Activation; y: tf.Tensor2D },
+): tf.Tensor2D {
+  if (activation === "relu") return product(delta, transposedKernel, { mask: y });
+  return throughActivation(activation, product(delta, transposedKernel), y);
 }
 
 /** `f'` of a layer as a tensor, from the layer's output `y` (undefined for linear: 1). */
@@ -75,6 +82,7 @@ export class TfMlp {
   /** The network whose parameters these tensors mirror. */
   readonly net: Mlp;
   #kernels: tf.Tensor2D[] = [];
+  #transposedKernels: tf.Tensor2D[] = [];
   #biases: tf.Tensor1D[] = [];
   #version = -1;
 
@@ -89,9 +97,11 @@ export class TfMlp {
     this.dispose();
     const p = this.net.params;
     for (const { inputs, outputs, kernelOffset, biasOffset } of this.net.layers) {
-      this.#kernels.push(tf.keep(
-        tf.tensor2d(p.subarray(kernelOffset, kernelOffset + inputs * outputs), [inputs, outputs]),
-      ));
+      const kernel = p.subarray(kernelOffset, kernelOffset + inputs * outputs);
+      this.#kernels.push(tf.keep(tf.tensor2d(kernel, [inputs, outputs])));
+      this.#transposedKernels.push(
+        tf.keep(tf.tensor2d(transposed(kernel, inputs, outputs), [outputs, inputs])),
+      );
       this.#biases.push(tf.keep(tf.tensor1d(p.subarray(biasOffset, biasOffset + outputs))));
     }
     this.#version = this.net.version;
@@ -99,9 +109,9 @@ export class TfMlp {
 
   /** Frees the uploaded tensors. */
   dispose(): void {
-    for (const t of this.#kernels) t.dispose();
-    for (const t of this.#biases) t.dispose();
+    tf.dispose([...this.#kernels, ...this.#transposedKernels, ...this.#biases]);
     this.#kernels = [];
+    this.#transposedKernels = [];
     this.#biases = [];
   }
 
@@ -113,20 +123,26 @@ export class TfMlp {
     this.sync();
     const activations = [input];
     for (let l = 0; l < this.#kernels.length; l++) {
-      const activation = this.net.activations[l];
-      // fused.matMul has no tanh: add it as its own op.
-      const product = tf.fused.matMul({
-        a: activations[l],
-        b: this.#kernels[l],
-        bias: this.#biases[l],
-        activation: activation === "tanh" ? "linear" : activation,
-      }) as tf.Tensor2D;
-      if (activation === "tanh") {
-        activations.push(tf.tanh(product));
-        product.dispose();
-      } else activations.push(product);
+      activations.push(this.#layerForward(l, activations[l]));
     }
     return activations;
+  }
+
+  /** Layer `l`'s activation of its input. */
+  #layerForward(l: number, input: tf.Tensor2D): tf.Tensor2D {
+    const activation = this.net.activations[l];
+    const kernel = this.#kernels[l];
+    const bias = this.#biases[l];
+    if (activation === "relu" || activation === "linear") {
+      return product(input, kernel, { bias, relu: activation === "relu" });
+    }
+    if (activation === "sigmoid") {
+      return tf.fused.matMul({ a: input, b: kernel, bias, activation }) as tf.Tensor2D;
+    }
+    const linear = product(input, kernel, { bias });
+    const out = tf.tanh(linear);
+    linear.dispose();
+    return out;
   }
 
   /** Forward pass of a batch; only the output. */
@@ -147,8 +163,12 @@ export class TfMlp {
       const last = this.#kernels.length - 1;
       let delta = throughActivation(layerActivations[last], outputGrad, activations[last + 1]);
       for (let l = last; l >= 0; l--) {
-        delta = productWithTransposed(delta, this.#kernels[l]);
-        if (l > 0) delta = throughActivation(layerActivations[l - 1], delta, activations[l]);
+        delta = l > 0
+          ? deltaBelow(delta, this.#transposedKernels[l], {
+            activation: layerActivations[l - 1],
+            y: activations[l],
+          })
+          : product(delta, this.#transposedKernels[l]);
       }
       return delta;
     });
@@ -173,14 +193,11 @@ export class TfMlp {
       for (let l = last; l >= 0; l--) {
         const { kernelOffset, biasOffset } = this.net.layers[l];
         const input = activations[l];
-        grads.set(transposedProduct(input, delta).dataSync(), kernelOffset);
-        grads.set(tf.matMul(onesRow(rows), delta).dataSync(), biasOffset);
+        grads.set(product(input, delta, { transposeA: true }).dataSync(), kernelOffset);
+        grads.set(product(onesRow(rows), delta).dataSync(), biasOffset);
         if (l > 0) {
-          delta = throughActivation(
-            layerActivations[l - 1],
-            productWithTransposed(delta, this.#kernels[l]),
-            input,
-          );
+          const below = { activation: layerActivations[l - 1], y: input };
+          delta = deltaBelow(delta, this.#transposedKernels[l], below);
         }
       }
     });

@@ -1,0 +1,160 @@
+/**
+ * Matrix products on tfjs-wasm tensors with this project's own kernel (`gemm_wat.ts`),
+ * bit-identical to `tf.matMul` and `tf.fused.matMul` (bias, ReLU) but cheaper: it reads a
+ * transposed left-hand operand in place and does not repack its right-hand operand.
+ *
+ * The kernel is registered with tfjs as `MaddpgGemm` on the wasm backend and runs in the
+ * backend's own memory, so its inputs and output are ordinary tensors (freed by `tf.tidy`
+ * and counted by `tf.memory()` like any other).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { product } from "./wasm_gemm.ts";
+ * await initBackend();
+ * const a = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+ * const b = tf.tensor2d([1, -1, 2, -2], [2, 2]);
+ * const c = product(a, b, { bias: tf.tensor1d([0.5, 0]), relu: true });
+ * assert.deepEqual(Array.from(c.dataSync()), [5.5, 0, 11.5, 0]);
+ * const t = product(a, b, { transposeA: true }); // aᵀ·b
+ * assert.deepEqual(Array.from(t.dataSync()), [7, -7, 10, -10]);
+ * tf.dispose([a, b, c, t]);
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { GEMM_WASM_BASE64 } from "./gemm_wasm.ts";
+
+/** The kernel's name in tfjs's registry. */
+const KERNEL_NAME = "MaddpgGemm";
+
+/** `gemm(a, b, c, bias, m, k, n, strideRowA, strideColA, relu, mask)`, see `gemm_wat.ts`. */
+type GemmFunction = (...args: number[]) => void;
+
+/**
+ * What this module uses of tfjs-wasm's backend object, which its public type does not show:
+ * the Emscripten module (its memory) and where each tensor's data lives in that memory.
+ */
+interface WasmBackendInternals {
+  wasm: { asm: { memory: WebAssembly.Memory } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+}
+
+/** Options of {@linkcode product}. */
+export interface ProductOptions {
+  /** Added to every row before the ReLU (`[n]`). */
+  bias?: tf.Tensor1D;
+  /** Clamp the result at 0 (a fused ReLU). */
+  relu?: boolean;
+  /** `a` is `[k, m]` and the product is `aᵀ·b`. */
+  transposeA?: boolean;
+  /**
+   * `[m, n]`: multiply the product by `step(mask)` (a ReLU's derivative at its output
+   * `mask`), as `tf.mul(product, tf.step(mask))`. Not with `bias` or `relu`.
+   */
+  mask?: tf.Tensor2D;
+}
+
+let compiled: WebAssembly.Module | undefined;
+const kernels = new WeakMap<object, GemmFunction>();
+
+/** The kernel instantiated on `backend`'s memory (once per backend). */
+function gemmOf(backend: WasmBackendInternals): GemmFunction {
+  let gemm = kernels.get(backend);
+  if (gemm) return gemm;
+  // 2.9 KB: small enough for a synchronous compile even on a browser's main thread.
+  compiled ??= new WebAssembly.Module(
+    Uint8Array.from(atob(GEMM_WASM_BASE64), (c) => c.charCodeAt(0)),
+  );
+  const memory = backend.wasm.asm.memory;
+  const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+  gemm = instance.exports.gemm as GemmFunction;
+  kernels.set(backend, gemm);
+  return gemm;
+}
+
+/** The byte offset of a tensor's data in the backend's memory. */
+function offsetOf(backend: WasmBackendInternals, tensor: tf.TensorInfo): number {
+  const data = backend.dataIdMap.get(tensor.dataId);
+  if (!data) throw new Error(`${KERNEL_NAME}: a tensor's data is not on the wasm backend`);
+  return data.memoryOffset;
+}
+
+/** The tfjs kernel: inputs `a`, `b`, optionally `bias` or `mask`; attributes `transposeA`, `relu`. */
+function gemmKernel(
+  { inputs, backend, attrs }: {
+    inputs: tf.NamedTensorInfoMap;
+    backend: unknown;
+    attrs?: tf.NamedAttrMap;
+  },
+): tf.TensorInfo {
+  const wasm = backend as WasmBackendInternals;
+  const { a, b, bias, mask } = inputs as Record<string, tf.TensorInfo | undefined> & {
+    a: tf.TensorInfo;
+    b: tf.TensorInfo;
+  };
+  const transposeA = attrs?.transposeA === true;
+  const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const n = b.shape[1];
+  const out = wasm.makeOutput([m, n], "float32");
+  gemmOf(wasm)(
+    offsetOf(wasm, a),
+    offsetOf(wasm, b),
+    offsetOf(wasm, out),
+    bias ? offsetOf(wasm, bias) : 0,
+    m,
+    k,
+    n,
+    transposeA ? 1 : k,
+    transposeA ? m : 1,
+    attrs?.relu === true ? 1 : 0,
+    mask ? offsetOf(wasm, mask) : 0,
+  );
+  return out;
+}
+
+/** Registers the kernel with tfjs on first use. */
+function ensureRegistered(): void {
+  if (tf.getKernel(KERNEL_NAME, "wasm")) return;
+  tf.registerKernel({ kernelName: KERNEL_NAME, backendName: "wasm", kernelFunc: gemmKernel });
+}
+
+/** Refuses operands whose shapes do not fit, in one line. */
+function checkShapes(a: tf.Tensor2D, b: tf.Tensor2D, options: ProductOptions): void {
+  const { bias, mask, transposeA } = options;
+  const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : a.shape;
+  const n = b.shape[1];
+  const maskFits = !mask || (mask.shape[0] === m && mask.shape[1] === n && !bias && !options.relu);
+  if (b.shape[0] === k && (!bias || bias.shape[0] === n) && maskFits) return;
+  const left = transposeA ? `[${a.shape}]ᵀ` : `[${a.shape}]`;
+  const extra = (bias ? ` + [${bias.shape}]` : "") + (mask ? `, mask [${mask.shape}]` : "") +
+    (options.relu ? ", relu" : "");
+  throw new RangeError(`product of mismatched shapes: ${left} · [${b.shape}]${extra}`);
+}
+
+/**
+ * `a·b` (or `aᵀ·b` with `transposeA`), plus `bias`, clamped at 0 with `relu` (or times
+ * `step(mask)`): float32
+ * tensors on the wasm backend, `b` of shape `[k, n]`. Bit-identical to `tf.matMul` /
+ * `tf.fused.matMul` of the same operands (`tf.matMul(tf.transpose(a), b)` for `transposeA`).
+ */
+export function product(
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  options: ProductOptions = {},
+): tf.Tensor2D {
+  if (tf.getBackend() !== "wasm") {
+    throw new Error(`product runs on the wasm backend, not on "${tf.getBackend()}"`);
+  }
+  checkShapes(a, b, options);
+  ensureRegistered();
+  const inputs: tf.NamedTensorMap = { a, b };
+  if (options.bias) inputs.bias = options.bias;
+  if (options.mask) inputs.mask = options.mask;
+  const attrs = { transposeA: options.transposeA === true, relu: options.relu === true };
+  return tf.engine().runKernel(KERNEL_NAME, inputs, attrs) as tf.Tensor2D;
+}
