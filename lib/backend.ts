@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 // Imported for its side effect: registers the "wasm" backend with tfjs-core.
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
+import { loadGemm } from "./nn/wasm_gemm.ts";
 
 /** The backend every run uses. */
 export const BACKEND = "wasm";
@@ -40,6 +41,9 @@ export function initBackend(backend: "wasm" | "cpu" = BACKEND): Promise<void> {
       throw new Error(`Could not initialise the tfjs "${backend}" backend`);
     }
     await tf.ready();
+    // The networks' matrix product kernel, compiled here: it is too big for a synchronous
+    // compile on a browser's main thread.
+    if (backend === "wasm") await loadGemm();
   })();
   return ready;
 }

@@ -24,8 +24,8 @@ function assertSameBits(actual: tf.Tensor, expected: tf.Tensor, what: string): v
   assert.equal(first, -1, `${what}: element ${first} differs`);
 }
 
-// Every shape of a round at the paper's and the peer's sizes, the edges of the 4×8 tiles
-// (1-3 leftover rows, 4-column and single leftover columns), k = 1, and long sums.
+// Every shape of a round at the paper's and the peer's sizes, the edges of the 6×8 tiles
+// (1-5 leftover rows, run as 4 and single rows, 4-column and single leftover columns), k = 1, and long sums.
 const SHAPES: [number, number, number][] = [
   [1024, 69, 64],
   [1024, 64, 64],
@@ -42,6 +42,9 @@ const SHAPES: [number, number, number][] = [
   [3, 5, 1],
   [1, 1, 1],
   [9, 300, 11],
+  [10, 7, 9],
+  [11, 5, 8],
+  [12, 4, 3],
 ];
 
 Deno.test("product() equals tf.matMul and tf.fused.matMul bit for bit", () => {

@@ -1,6 +1,6 @@
 /**
  * The WebAssembly text of this project's matrix product kernel, `gemm`: `C = bias + A·B`
- * (optionally clamped at 0, a fused ReLU), on 128-bit SIMD in 4×8 register tiles.
+ * (optionally clamped at 0, a fused ReLU), on 128-bit SIMD in 6×8 register tiles.
  *
  * Each output is summed over `k` in order, starting from its bias (or +0), with a separate
  * multiply and add per term: the order and rounding of XNNPACK's f32 GEMM, which tfjs-wasm's
@@ -31,8 +31,8 @@
  * @module
  */
 
-/** Rows of a register tile; a last partial block of rows runs one row at a time. */
-const TILE_ROWS = 4;
+/** Rows of a register tile (12 vector accumulators); the rows left run 4, then 1 at a time. */
+const TILE_ROWS = 6;
 
 /** `(i32.add x y)` and friends, to keep the generated text readable. */
 const add = (x: string, y: string) => `(i32.add ${x} ${y})`;
@@ -49,17 +49,19 @@ function accumulatorStart(vectors: number, v: number): string {
     ` (else (v128.const i32x4 0 0 0 0)))`;
 }
 
+/** The address of `A(i0 + r, p)`: the tile's one pointer plus row `r`'s offset. */
+function rowAddress(r: number): string {
+  return r === 0 ? get("pa") : add(get("pa"), get(`offset${r}`));
+}
+
 /** One step of `k` of a tile: every accumulator adds `A(i, p) · B(p, j…)`. */
 function tileStep(rows: number, vectors: number): string[] {
   const lines: string[] = [];
   if (vectors === 0) {
     lines.push(`(local.set $sb (f32.load ${get("pb")}))`);
     for (let r = 0; r < rows; r++) {
-      lines.push(
-        `(local.set $s${r} (f32.add ${get(`s${r}`)} (f32.mul (f32.load ${get(`pa${r}`)}) ${
-          get("sb")
-        })))`,
-      );
+      const term = `(f32.mul (f32.load ${rowAddress(r)}) ${get("sb")})`;
+      lines.push(`(local.set $s${r} (f32.add ${get(`s${r}`)} ${term}))`);
     }
     return lines;
   }
@@ -67,7 +69,7 @@ function tileStep(rows: number, vectors: number): string[] {
     lines.push(`(local.set $vb${v} (v128.load offset=${16 * v} ${get("pb")}))`);
   }
   for (let r = 0; r < rows; r++) {
-    lines.push(`(local.set $va (v128.load32_splat ${get(`pa${r}`)}))`);
+    lines.push(`(local.set $va (v128.load32_splat ${rowAddress(r)}))`);
     for (let v = 0; v < vectors; v++) {
       const acc = `v${r}_${v}`;
       lines.push(
@@ -128,10 +130,7 @@ function tileStore(rows: number, vectors: number): string[] {
 function tile(rows: number, vectors: number): string {
   const name = `${rows}_${vectors}`;
   const lines = [`(local.set $pb ${add(get("b"), shl2(get("j0")))})`];
-  for (let r = 0; r < rows; r++) {
-    const row = add(get("i0"), `(i32.const ${r})`);
-    lines.push(`(local.set $pa${r} ${add(get("a"), `(i32.mul ${row} ${get("rowA")})`)})`);
-  }
+  lines.push(`(local.set $pa ${add(get("a"), `(i32.mul ${get("i0")} ${get("rowA")})`)})`);
   for (let r = 0; r < rows; r++) {
     if (vectors === 0) lines.push(`(local.set $s${r} ${accumulatorStart(0, 0)})`);
     for (let v = 0; v < vectors; v++) {
@@ -144,9 +143,7 @@ function tile(rows: number, vectors: number): string {
     `(br_if $done${name} (i32.eqz ${get("p")}))`,
     ...tileStep(rows, vectors),
   );
-  for (let r = 0; r < rows; r++) {
-    lines.push(`(local.set $pa${r} ${add(get(`pa${r}`), get("colA"))})`);
-  }
+  lines.push(`(local.set $pa ${add(get("pa"), get("colA"))})`);
   lines.push(
     `(local.set $pb ${add(get("pb"), get("rowB"))})`,
     `(local.set $p (i32.sub ${get("p")} (i32.const 1)))`,
@@ -177,14 +174,29 @@ function columns(rows: number): string {
   (br $cols1_${rows})))`;
 }
 
-/** The locals of `gemm` (registers: 8 vector accumulators, 2 of `B`, 1 of `A`). */
+/** The locals of `gemm` (registers: 12 vector accumulators, 2 of `B`, 1 of `A`). */
 function locals(): string {
-  const names = ["i0 i32", "j0 i32", "p i32", "pb i32", "rowA i32", "colA i32", "rowB i32"];
-  names.push("va v128", "vb0 v128", "vb1 v128", "sb f32");
-  for (let r = 0; r < TILE_ROWS; r++) names.push(`pa${r} i32`, `v${r}_0 v128`, `v${r}_1 v128`);
-  for (let r = 0; r < TILE_ROWS; r++) names.push(`s${r} f32`);
+  const names = ["i0 i32", "j0 i32", "p i32", "pa i32", "pb i32", "rowA i32", "colA i32"];
+  names.push("rowB i32", "va v128", "vb0 v128", "vb1 v128", "sb f32");
+  for (let r = 1; r < TILE_ROWS; r++) names.push(`offset${r} i32`);
+  for (let r = 0; r < TILE_ROWS; r++) names.push(`v${r}_0 v128`, `v${r}_1 v128`, `s${r} f32`);
   return names.map((name) => `(local $${name})`).join(" ");
 }
+
+/** `offset_r = r · rowA`, the byte offsets of a tile's rows from its first. */
+function offsets(): string {
+  const lines = [];
+  for (let r = 1; r < TILE_ROWS; r++) {
+    lines.push(`(local.set $offset${r} (i32.mul ${get("rowA")} (i32.const ${r})))`);
+  }
+  return lines.join("\n");
+}
+
+/** Whether `rows` more rows fit from `i0`. */
+const rowsFit = (rows: number) => `(i32.le_s ${add(get("i0"), `(i32.const ${rows})`)} ${get("m")})`;
+
+/** `i0 += rows`. */
+const nextRows = (rows: number) => `(local.set $i0 ${add(get("i0"), `(i32.const ${rows})`)})`;
 
 /** The kernel's module text (imports `env.memory`, exports `gemm`). */
 export function gemmWat(): string {
@@ -208,16 +220,20 @@ export function gemmWat(): string {
   (local.set $rowA ${shl2(get("strideRowA"))})
   (local.set $colA ${shl2(get("strideColA"))})
   (local.set $rowB ${shl2(get("n"))})
+  ${offsets()}
   (local.set $i0 (i32.const 0))
-  (block $end4 (loop $rows4
-    (br_if $end4 (i32.gt_s ${add(get("i0"), `(i32.const ${TILE_ROWS})`)} ${get("m")}))
+  (block $end${TILE_ROWS} (loop $rows${TILE_ROWS}
+    (br_if $end${TILE_ROWS} (i32.eqz ${rowsFit(TILE_ROWS)}))
     ${columns(TILE_ROWS)}
-    (local.set $i0 ${add(get("i0"), `(i32.const ${TILE_ROWS})`)})
-    (br $rows4)))
+    ${nextRows(TILE_ROWS)}
+    (br $rows${TILE_ROWS})))
+  (if ${rowsFit(4)} (then
+    ${columns(4)}
+    ${nextRows(4)}))
   (block $end1 (loop $rows1
-    (br_if $end1 (i32.ge_s ${get("i0")} ${get("m")}))
+    (br_if $end1 (i32.eqz ${rowsFit(1)}))
     ${columns(1)}
-    (local.set $i0 ${add(get("i0"), "(i32.const 1)")})
+    ${nextRows(1)}
     (br $rows1))))
 )
 `;

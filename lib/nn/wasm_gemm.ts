@@ -62,17 +62,40 @@ export interface ProductOptions {
 let compiled: WebAssembly.Module | undefined;
 const kernels = new WeakMap<object, GemmFunction>();
 
+/** The kernel module's bytes. */
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(GEMM_WASM_BASE64), (c) => c.charCodeAt(0));
+}
+
+/** The current tfjs backend, as the wasm backend's internals. */
+function wasmBackend(): WasmBackendInternals {
+  if (tf.getBackend() !== "wasm") {
+    throw new Error(`product runs on the wasm backend, not on "${tf.getBackend()}"`);
+  }
+  return tf.backend() as unknown as WasmBackendInternals;
+}
+
+/**
+ * Compiles and instantiates the kernel on the current wasm backend, asynchronously:
+ * `initBackend` calls it, since a browser's main thread refuses to compile a module of more
+ * than 4 KB synchronously. Elsewhere {@linkcode product} would do it on first use.
+ */
+export async function loadGemm(): Promise<void> {
+  const backend = wasmBackend();
+  if (kernels.has(backend)) return;
+  compiled ??= await WebAssembly.compile(moduleBytes());
+  const memory = backend.wasm.asm.memory;
+  const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
+  kernels.set(backend, instance.exports.gemm as GemmFunction);
+}
+
 /** The kernel instantiated on `backend`'s memory (once per backend). */
 function gemmOf(backend: WasmBackendInternals): GemmFunction {
   let gemm = kernels.get(backend);
   if (gemm) return gemm;
-  // 2.9 KB: small enough for a synchronous compile even on a browser's main thread.
-  compiled ??= new WebAssembly.Module(
-    Uint8Array.from(atob(GEMM_WASM_BASE64), (c) => c.charCodeAt(0)),
-  );
+  compiled ??= new WebAssembly.Module(moduleBytes());
   const memory = backend.wasm.asm.memory;
-  const instance = new WebAssembly.Instance(compiled, { env: { memory } });
-  gemm = instance.exports.gemm as GemmFunction;
+  gemm = new WebAssembly.Instance(compiled, { env: { memory } }).exports.gemm as GemmFunction;
   kernels.set(backend, gemm);
   return gemm;
 }
@@ -147,9 +170,7 @@ export function product(
   b: tf.Tensor2D,
   options: ProductOptions = {},
 ): tf.Tensor2D {
-  if (tf.getBackend() !== "wasm") {
-    throw new Error(`product runs on the wasm backend, not on "${tf.getBackend()}"`);
-  }
+  wasmBackend();
   checkShapes(a, b, options);
   ensureRegistered();
   const inputs: tf.NamedTensorMap = { a, b };
