@@ -2,9 +2,11 @@
 /**
  * `deno task bench [--rounds 200] [--episodes 200] [--repeats 3] [--seed 42] [--reference]
  * [--mpe-steps 20000] [--json FILE] [--only update,env,run,mpe]`: medians of the notebook's update
- * round (inline and parallel) with its efficiency against the matMul floor, environment steps
- * per second, a whole notebook run, and MADDPG on `simple_spread_v3` (continuous actions):
- * update rounds, their matMul floor and the bound that tfjs-wasm's best matMul rate sets, and
+ * round (inline and parallel) with its efficiency against the floor of its products (each timed
+ * alone with this project's kernel), environment steps per second, a whole notebook run, and
+ * MADDPG on `simple_spread_v3` (continuous actions): update rounds, the floor of their
+ * products (with the kernel, and as plain `tf.matMul`) and the bound that the best rate of
+ * either sets, and
  * the training cost per step at a PyTorch peer's hyperparameters and at the MADDPG paper's
  * (each training run is `deno task train` in a process of its own); with `--reference`,
  * MPE2's Python step rates, the seed notebook's PyTorch run and the PyTorch MADDPG peer
@@ -29,6 +31,7 @@ import { runMain, UsageError } from "../lib/errors.ts";
 import { checkOutputPath, writeFileAtomic } from "../lib/files.ts";
 import { allocateBatch, ReplayBuffer } from "../lib/replay_buffer.ts";
 import { Pcg32 } from "../lib/rng.ts";
+import { product } from "../lib/nn/wasm_gemm.ts";
 import { median } from "../lib/stats.ts";
 import { agentShapes, makeTrainingEnv } from "../lib/train/run.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
@@ -345,19 +348,24 @@ function countShapes(products: readonly MatMulShape[]) {
   return [...counts.values()];
 }
 
+/** A product of two matrices: tfjs-wasm's `tf.matMul` (XNNPACK) or this project's kernel. */
+type Multiply = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+const tfMatMul: Multiply = (a, b) => tf.matMul(a, b);
+const ownKernel: Multiply = (a, b) => product(a, b);
+
 /**
- * Milliseconds per plain `tf.matMul` of `[m,k] x [k,n]` (≥ 50 ms of products timed, after a
- * warm-up of 20 products or 50 ms, whichever ends first).
+ * Milliseconds per product `[m,k] x [k,n]` (`tf.matMul` unless `multiply` says otherwise;
+ * ≥ 50 ms of products timed, after a warm-up of 20 products or 50 ms, whichever ends first).
  */
-function timeMatMul([m, k, n]: MatMulShape): number {
+function timeMatMul([m, k, n]: MatMulShape, multiply = tfMatMul): number {
   const a = tf.randomUniform([m, k]) as tf.Tensor2D, b = tf.randomUniform([k, n]) as tf.Tensor2D;
   try {
     const warmUp = performance.now();
-    for (let w = 0; w < 20 && performance.now() - warmUp < 50; w++) tf.matMul(a, b).dispose();
+    for (let w = 0; w < 20 && performance.now() - warmUp < 50; w++) multiply(a, b).dispose();
     let count = 0, elapsed = 0;
     const start = performance.now();
     while (elapsed < 50) {
-      for (let r = 0; r < 10; r++) tf.matMul(a, b).dispose();
+      for (let r = 0; r < 10; r++) multiply(a, b).dispose();
       count += 10;
       elapsed = performance.now() - start;
     }
@@ -377,12 +385,12 @@ const showShape = ([m, k, n]: MatMulShape) => `[${m},${k}]x[${k},${n}]`;
 function measureFloor(
   setup: { config: TrainConfig; shapes: AgentShape[] },
   repeats: number,
-  listProducts = roundMatMuls,
+  { listProducts = roundMatMuls, multiply = tfMatMul } = {},
 ) {
   const tensorsBefore = tf.memory().numTensors;
   const products = listProducts(setup.config, setup.shapes).map((entry) => ({
     ...entry,
-    ms: median(Array.from({ length: repeats }, () => timeMatMul(entry.shape))),
+    ms: median(Array.from({ length: repeats }, () => timeMatMul(entry.shape, multiply))),
   }));
   return {
     products,
@@ -401,6 +409,7 @@ function benchEfficiency(
   const { products, leaked, count, flops: roundFlops, floorMs } = measureFloor(
     setup,
     options.repeats,
+    { multiply: ownKernel },
   );
   const efficiency = {
     inline: floorMs / setup.roundMs.inline,
@@ -428,9 +437,10 @@ function benchEfficiency(
     `  matMuls of one round: ${count} products of ${products.length} shapes, ` +
       `${(roundFlops / 1e9).toFixed(3)} GFLOP`,
   );
-  console.log(`  plain tf.matMul throughput: ${throughput.join(", ")}`);
+  console.log(`  this project's kernel (lib/nn/wasm_gemm.ts): ${throughput.join(", ")}`);
   console.log(
-    `  matMul floor: ${floorMs.toFixed(2)} ms on one core, ${(floorMs / 2).toFixed(2)} ms on two`,
+    `  products' floor: ${floorMs.toFixed(2)} ms on one core, ${(floorMs / 2).toFixed(2)} ms ` +
+      "on two",
   );
   console.log(
     `  efficiency (floor / round): inline ${pct(efficiency.inline)} (1-core floor), ` +
@@ -768,10 +778,11 @@ async function mpeCases(seed: number, steps: number): Promise<MpeCase[]> {
 /** Square products, small to large, whose best rate bounds every product from above. */
 const SQUARE_SIZES = [128, 256, 512, 1024];
 
-/** The best rate of {@linkcode SQUARE_SIZES}' products: tfjs-wasm's matMul at its fastest. */
-function peakGflops(repeats: number): number {
+/** The best rate of {@linkcode SQUARE_SIZES}' products: `multiply` at its fastest. */
+function peakGflops(repeats: number, multiply = tfMatMul): number {
   const square = (n: number): MatMulShape => [n, n, n];
-  const ms = (n: number) => median(Array.from({ length: repeats }, () => timeMatMul(square(n))));
+  const ms = (n: number) =>
+    median(Array.from({ length: repeats }, () => timeMatMul(square(n), multiply)));
   return Math.max(...SQUARE_SIZES.map((n) => gflops(square(n), ms(n))));
 }
 
@@ -791,10 +802,12 @@ async function mpeUpdateRounds(
   const floors: Record<string, number> = {};
   const atPeak: Record<string, number> = {};
   const rng = new Pcg32(options.seed + 1);
-  const peak = numbers.matmul_peak_gflops = peakGflops(options.repeats);
+  const tfPeak = numbers.matmul_peak_gflops = peakGflops(options.repeats);
+  const ownPeak = numbers.kernel_peak_gflops = peakGflops(options.repeats, ownKernel);
+  const peak = Math.max(tfPeak, ownPeak);
   console.log(
-    `  plain tf.matMul at its best here (n×n products, n = ${SQUARE_SIZES.join(", ")}): ` +
-      `${peak.toFixed(1)} GFLOP/s`,
+    `  at their best here (n×n products, n = ${SQUARE_SIZES.join(", ")}): plain tf.matMul ` +
+      `${tfPeak.toFixed(1)} GFLOP/s, this project's kernel ${ownPeak.toFixed(1)} GFLOP/s`,
   );
   console.log(`  update round, ms (median of ${options.repeats} x ${options.rounds} rounds):`);
   for (const { name, label, config } of cases) {
@@ -813,15 +826,20 @@ async function mpeUpdateRounds(
         `inline ${ms.inline.toFixed(2)}, parallel (${setup.shapes.length} workers) ` +
         `${ms.parallel.toFixed(2)}`,
     );
-    const floor = measureFloor(setup, options.repeats, maddpgRoundMatMuls);
+    const listProducts = maddpgRoundMatMuls;
+    const tfFloor = measureFloor(setup, options.repeats, { listProducts });
+    const floor = measureFloor(setup, options.repeats, { listProducts, multiply: ownKernel });
     floors[name] = numbers[`mpe_floor_ms_1core_${name}`] = floor.floorMs;
+    numbers[`mpe_tf_matmul_floor_ms_1core_${name}`] = tfFloor.floorMs;
     numbers[`mpe_round_gflop_${name}`] = floor.flops / 1e9;
     console.log(
-      `      its ${floor.count} matMuls (${(floor.flops / 1e9).toFixed(3)} GFLOP), each timed ` +
-        `alone as a plain tf.matMul: ${floor.floorMs.toFixed(2)} ms on one core, ` +
-        `${(floor.floorMs / 2).toFixed(2)} on two (the floor of a round on tfjs-wasm)`,
+      `      its ${floor.count} products (${(floor.flops / 1e9).toFixed(3)} GFLOP), each timed ` +
+        `alone: ${floor.floorMs.toFixed(2)} ms on one core, ${(floor.floorMs / 2).toFixed(2)} ` +
+        `on two with this project's kernel (the floor of a round); ` +
+        `${tfFloor.floorMs.toFixed(2)} ms on one core as plain tf.matMul`,
     );
-    const best = Math.max(peak, ...floor.products.map((p) => gflops(p.shape, p.ms)));
+    const rates = [...floor.products, ...tfFloor.products].map((p) => gflops(p.shape, p.ms));
+    const best = Math.max(peak, ...rates);
     const bestMs = floor.flops / best / 1e6;
     atPeak[name] = numbers[`mpe_round_ms_at_peak_${name}`] = bestMs;
     console.log(

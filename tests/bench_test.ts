@@ -39,7 +39,8 @@ Deno.test("bench runs the grid-world run and the mpe section and writes its numb
       assert.ok(atPeak > 0 && atPeak <= numbers[`mpe_floor_ms_1core_${name}`] + 1e-9);
       assert.ok(numbers[`mpe_run_${name}_peak_rss_mb`] > 0);
     }
-    assert.ok(numbers.matmul_peak_gflops > 0);
+    assert.ok(numbers.matmul_peak_gflops > 0 && numbers.kernel_peak_gflops > 0);
+    assert.ok(numbers.mpe_tf_matmul_floor_ms_1core_peer > 0);
     assert.ok(numbers.run_steps >= 3);
   } finally {
     await Deno.remove(dir, { recursive: true });
