@@ -104,7 +104,8 @@ export function resolveRunDir(
  * Whether the learner runs one worker per agent: always with `threads` 2, never with 0; with
  * `auto` when there are several agents and no more agents than cores (each worker holds its own
  * WASM heap; with more workers than cores, three agents on two, rounds at batch 256 were 6–10%
- * faster and a 1 M-step run at batch 1 024 11% faster: pass 2 for those).
+ * faster and a 1 M-step run at batch 1 024 11% faster, but only before the networks' products ran
+ * on this project's kernel: after it, that run took 980 s with workers and 985 s without).
  *
  * @example
  * ```ts
