@@ -110,7 +110,8 @@ function tileStore(rows: number, vectors: number): string[] {
       // pmax(0, x) as XNNPACK's x86 kernels clamp: 0 < x ? x : 0 (NaN and -0 give +0).
       const clamped = `(select ${x} (f32.const 0) (f32.lt (f32.const 0) ${x}))`;
       const masked = scalarMasked(x, `(f32.load ${maskAt})`);
-      const value = `(select ${clamped} (select ${masked} ${x} ${get("mask")}) ${get("relu")})`;
+      const unclamped = `(if (result f32) ${get("mask")} (then ${masked}) (else ${x}))`;
+      const value = `(select ${clamped} ${unclamped} ${get("relu")})`;
       lines.push(`(f32.store ${address} ${value})`);
       continue;
     }

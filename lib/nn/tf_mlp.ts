@@ -5,8 +5,8 @@
  * backend a matMul with a transposed operand misses XNNPACK and runs about 15x slower
  * (see PERF_NOTES), and autodiff of `matMul` always uses the transposed forms. Every
  * product here is this project's own kernel ({@linkcode product}, bit-identical to
- * XNNPACK's plain matMul): it reads a transposed input in place, and `W^T` is kept beside
- * `W`. Bias gradients are a product with a row of ones (the WASM `Sum` over axis 0 is slow).
+ * XNNPACK's plain matMul): it reads a transposed input in place, and `W^T` is uploaded beside
+ * `W` when a backward pass first needs it. Bias gradients are a product with a row of ones (the WASM `Sum` over axis 0 is slow).
  *
  * @module
  */
@@ -82,7 +82,8 @@ export class TfMlp {
   /** The network whose parameters these tensors mirror. */
   readonly net: Mlp;
   #kernels: tf.Tensor2D[] = [];
-  #transposedKernels: tf.Tensor2D[] = [];
+  /** `W^T` per layer, uploaded on first use after a sync: forward-only networks never need it. */
+  #transposedKernels: (tf.Tensor2D | undefined)[] = [];
   #biases: tf.Tensor1D[] = [];
   #version = -1;
 
@@ -97,11 +98,9 @@ export class TfMlp {
     this.dispose();
     const p = this.net.params;
     for (const { inputs, outputs, kernelOffset, biasOffset } of this.net.layers) {
-      const kernel = p.subarray(kernelOffset, kernelOffset + inputs * outputs);
-      this.#kernels.push(tf.keep(tf.tensor2d(kernel, [inputs, outputs])));
-      this.#transposedKernels.push(
-        tf.keep(tf.tensor2d(transposed(kernel, inputs, outputs), [outputs, inputs])),
-      );
+      this.#kernels.push(tf.keep(
+        tf.tensor2d(p.subarray(kernelOffset, kernelOffset + inputs * outputs), [inputs, outputs]),
+      ));
       this.#biases.push(tf.keep(tf.tensor1d(p.subarray(biasOffset, biasOffset + outputs))));
     }
     this.#version = this.net.version;
@@ -109,7 +108,8 @@ export class TfMlp {
 
   /** Frees the uploaded tensors. */
   dispose(): void {
-    tf.dispose([...this.#kernels, ...this.#transposedKernels, ...this.#biases]);
+    const transposedKernels = this.#transposedKernels.filter((t) => t !== undefined);
+    tf.dispose([...this.#kernels, ...transposedKernels, ...this.#biases]);
     this.#kernels = [];
     this.#transposedKernels = [];
     this.#biases = [];
@@ -126,6 +126,18 @@ export class TfMlp {
       activations.push(this.#layerForward(l, activations[l]));
     }
     return activations;
+  }
+
+  /** `W^T` of layer `l` (kept: safe inside `tf.tidy`). */
+  #transposedKernel(l: number): tf.Tensor2D {
+    let kernelT = this.#transposedKernels[l];
+    if (!kernelT) {
+      const { inputs, outputs, kernelOffset } = this.net.layers[l];
+      const kernel = this.net.params.subarray(kernelOffset, kernelOffset + inputs * outputs);
+      kernelT = tf.keep(tf.tensor2d(transposed(kernel, inputs, outputs), [outputs, inputs]));
+      this.#transposedKernels[l] = kernelT;
+    }
+    return kernelT;
   }
 
   /** Layer `l`'s activation of its input. */
@@ -164,11 +176,11 @@ export class TfMlp {
       let delta = throughActivation(layerActivations[last], outputGrad, activations[last + 1]);
       for (let l = last; l >= 0; l--) {
         delta = l > 0
-          ? deltaBelow(delta, this.#transposedKernels[l], {
+          ? deltaBelow(delta, this.#transposedKernel(l), {
             activation: layerActivations[l - 1],
             y: activations[l],
           })
-          : product(delta, this.#transposedKernels[l]);
+          : product(delta, this.#transposedKernel(l));
       }
       return delta;
     });
@@ -197,7 +209,7 @@ export class TfMlp {
         grads.set(product(onesRow(rows), delta).dataSync(), biasOffset);
         if (l > 0) {
           const below = { activation: layerActivations[l - 1], y: input };
-          delta = deltaBelow(delta, this.#transposedKernels[l], below);
+          delta = deltaBelow(delta, this.#transposedKernel(l), below);
         }
       }
     });
