@@ -132,12 +132,15 @@ export interface TrainFlags {
   seeds?: number[];
   /** `--workers N`: runs of `--seeds` at once, as separate processes. */
   workers: number;
-  /** `--threads`: learner threads (`auto`, 0 or 2); results are identical. */
+  /** `--threads`: learner threads (`auto`, 0, 1 or 2); results are identical. */
   threads: LearnerThreads;
 }
 
-/** Learner threads: 0 (main thread), 2 (one worker per agent) or `auto`. */
-export type LearnerThreads = "auto" | 0 | 2;
+/**
+ * Learner threads: 0 (the main thread alone), 1 (the main thread and a helper thread for
+ * the large matrix products), 2 (one worker per agent) or `auto`.
+ */
+export type LearnerThreads = "auto" | 0 | 1 | 2;
 
 /** Parses `--seeds` ("0,1,2" or a range "0-4"): distinct non-negative integers. */
 export function parseSeeds(raw: string): number[] {
@@ -161,8 +164,8 @@ export function parseSeeds(raw: string): number[] {
 
 function parseThreads(raw: unknown): LearnerThreads {
   if (raw === undefined || raw === "auto") return "auto";
-  if (raw === "0" || raw === "2") return Number(raw) as 0 | 2;
-  throw new UsageError(`--threads must be auto, 0 or 2, got ${JSON.stringify(raw)}`);
+  if (raw === "0" || raw === "1" || raw === "2") return Number(raw) as 0 | 1 | 2;
+  throw new UsageError(`--threads must be auto, 0, 1 or 2, got ${JSON.stringify(raw)}`);
 }
 
 const RUN_FLAGS: Record<string, FlagSpec> = {
@@ -278,7 +281,7 @@ export function trainHelp(): string {
   lines.push(
     `  ${
       "--threads".padEnd(24)
-    } learner threads: 0 (main thread), 2 (one per agent), auto (one per agent if agents <= cores); same results [auto]`,
+    } learner threads: 0 (main thread), 1 (plus a helper for large products), 2 (one per agent), auto (2 if agents <= cores, else 1 if 2+ cores); same results [auto]`,
     `  ${"--out DIR".padEnd(24)} results directory [results/<algo>-seed<seed>, next free suffix]`,
     `  ${"--force".padEnd(24)} write into an --out that already holds results`,
     `  ${"--config FILE".padEnd(24)} start from a config file (configs/*.json); flags override it`,

@@ -43,6 +43,12 @@ export interface SeedRunOptions {
   args: readonly string[];
   /** Runs at a time. */
   workers: number;
+  /**
+   * Runs at once on this machine, counting other callers' (default: `workers`, or fewer
+   * if there are fewer seeds): each run is
+   * told its share of the cores ({@linkcode RUN_CORES_VARIABLE}).
+   */
+  concurrentRuns?: number;
   /** Hears about each run as it ends. */
   onDone?: (run: SeedRun) => void;
   /**
@@ -50,6 +56,23 @@ export interface SeedRunOptions {
    * own config) up to `episodes`, instead of starting over.
    */
   resume?: { seeds: ReadonlySet<number>; episodes: number };
+}
+
+/**
+ * The environment variable that tells a `train` process how many cores it may use when
+ * several runs share the machine; `--threads auto` decides from it (`learnerThreads`).
+ */
+export const RUN_CORES_VARIABLE = "MADDPG_RUN_CORES";
+
+/** Each of `runs` concurrent runs' share of this machine's cores (at least 1). */
+export function coresPerRun(runs: number): number {
+  return Math.max(1, Math.floor(navigator.hardwareConcurrency / Math.max(1, runs)));
+}
+
+/** The cores this process may use: its share if a sweep set one, else every core. */
+export function availableCores(): number {
+  const share = Number(Deno.env.get(RUN_CORES_VARIABLE));
+  return Number.isSafeInteger(share) && share >= 1 ? share : navigator.hardwareConcurrency;
 }
 
 /** The `train` flags of one seed's run: a new run into `out`, or the interrupted one resumed. */
@@ -68,6 +91,7 @@ function seedArgs(seed: number, out: string, options: SeedRunOptions): string[] 
  */
 export async function runSeeds(options: SeedRunOptions): Promise<SeedRun[]> {
   const { seeds, dir, workers, onDone = () => {} } = options;
+  const concurrent = options.concurrentRuns ?? Math.min(workers, seeds.length);
   const root = new URL("../", import.meta.url);
   const script = new URL("scripts/train.ts", root).pathname;
   const config = new URL("deno.json", root).pathname;
@@ -93,6 +117,7 @@ export async function runSeeds(options: SeedRunOptions): Promise<SeedRun[]> {
         ],
         stdout: "null",
         stderr: "piped",
+        env: { [RUN_CORES_VARIABLE]: String(coresPerRun(concurrent)) },
       });
       const { code, stderr } = await command.output();
       const error = code === 0

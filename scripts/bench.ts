@@ -2,8 +2,9 @@
 /**
  * `deno task bench [--rounds 200] [--episodes 200] [--repeats 3] [--seed 42] [--reference]
  * [--mpe-steps 20000] [--json FILE] [--only update,env,run,mpe]`: medians of the notebook's update
- * round (inline and parallel) with its efficiency against the floor of its products (each timed
- * alone with this project's kernel), environment steps per second, a whole notebook run, and
+ * round (inline, with a product helper, and parallel) with its efficiency against the floor of
+ * its products (each timed alone with this project's kernel), environment steps per second, a
+ * whole notebook run, and
  * MADDPG on `simple_spread_v3` (continuous actions): update rounds, the floor of their
  * products (with the kernel, and as plain `tf.matMul`) and the bound that the best rate of
  * either sets, and
@@ -20,6 +21,7 @@ import { createAlgorithm } from "../lib/agent/catalogue.ts";
 import { InlineLearner } from "../lib/agent/learner.ts";
 import type { Learner } from "../lib/agent/learner.ts";
 import { ParallelLearner } from "../lib/agent/parallel.ts";
+import { ProductHelper } from "../lib/nn/product_helper.ts";
 import { initBackend, runtimeInfo } from "../lib/backend.ts";
 import { integerFlag, parseFlags } from "../lib/cli.ts";
 import { configFromRecord, DEFAULT_TRAIN_CONFIG } from "../lib/config.ts";
@@ -182,8 +184,20 @@ function updateSetup(config: TrainConfig) {
   return { config, shapes, buffer };
 }
 
-/** The learners: inline (main thread) and parallel (one worker per agent). */
-type LearnerKind = "inline" | "parallel";
+/**
+ * The learners: inline (main thread), helper (main thread and a helper thread for the large
+ * products, `--threads 1`) and parallel (one worker per agent, `--threads 2`).
+ */
+type LearnerKind = "inline" | "helper" | "parallel";
+
+/** Every {@linkcode LearnerKind}, in the order they are timed and printed. */
+const LEARNER_KINDS = ["inline", "helper", "parallel"] as const;
+
+/** Where each kind of learner runs, for the printout. */
+function whereKind(kind: LearnerKind, agents: number): string {
+  if (kind === "inline") return "main thread";
+  return kind === "helper" ? "main thread + product helper" : `${agents} workers, one per agent`;
+}
 
 /** Median ms per update round of one learner over `repeats` timings, after 20 warm-up rounds. */
 async function timeLearner(
@@ -193,9 +207,11 @@ async function timeLearner(
 ): Promise<number> {
   const { config, shapes, buffer } = setup;
   const algorithm = createAlgorithm(config, shapes, new Pcg32(options.seed));
-  const learner: Learner = kind === "inline"
-    ? new InlineLearner(algorithm)
-    : await ParallelLearner.start(algorithm, config, shapes);
+  const learner: Learner = kind === "parallel"
+    ? await ParallelLearner.start(algorithm, config, shapes)
+    : new InlineLearner(algorithm, {
+      helper: kind === "helper" ? await ProductHelper.start() : undefined,
+    });
   const timing = { rounds: options.rounds, batchSize: config.batchSize, rng: options.rng };
   const times: number[] = [];
   try {
@@ -209,7 +225,7 @@ async function timeLearner(
   return median(times);
 }
 
-/** Median ms per update round of the inline and the parallel learner. */
+/** Median ms per update round of each kind of learner. */
 async function benchUpdates(
   options: BenchOptions,
   numbers: Numbers,
@@ -219,12 +235,11 @@ async function benchUpdates(
   const rng = new Pcg32(options.seed + 1);
   const roundMs: Record<string, number> = {};
   console.log(`\nupdate round (${describeNetworks(config, shapes)}):`);
-  for (const name of ["inline", "parallel"] as const) {
+  for (const name of LEARNER_KINDS) {
     const ms = await timeLearner(name, setup, { ...options, rng });
     roundMs[name] = numbers[`update_round_ms_${name}`] = ms;
-    const where = name === "inline" ? "main thread" : `${shapes.length} workers, one per agent`;
     console.log(
-      `  ${name.padEnd(8)} (${where}): ${ms.toFixed(2)} ms ` +
+      `  ${name.padEnd(8)} (${whereKind(name, shapes.length)}): ${ms.toFixed(2)} ms ` +
         `(median of ${options.repeats} x ${options.rounds})`,
     );
   }
@@ -413,6 +428,7 @@ function benchEfficiency(
   );
   const efficiency = {
     inline: floorMs / setup.roundMs.inline,
+    helper: floorMs / 2 / setup.roundMs.helper,
     parallel: floorMs / 2 / setup.roundMs.parallel,
   };
   Object.assign(options.numbers, {
@@ -421,6 +437,7 @@ function benchEfficiency(
     floor_ms_1core: floorMs,
     floor_ms_2cores: floorMs / 2,
     efficiency_inline: efficiency.inline,
+    efficiency_helper: efficiency.helper,
     efficiency_parallel: efficiency.parallel,
     matmul_gflops: Object.fromEntries(
       products.map((p) => [showShape(p.shape), gflops(p.shape, p.ms)]),
@@ -444,7 +461,7 @@ function benchEfficiency(
   );
   console.log(
     `  efficiency (floor / round): inline ${pct(efficiency.inline)} (1-core floor), ` +
-      `parallel ${pct(efficiency.parallel)} (2-core floor)`,
+      `helper ${pct(efficiency.helper)} and parallel ${pct(efficiency.parallel)} (2-core floor)`,
   );
   if (leaked !== 0) console.log(`  WARNING: ${leaked} tensors left after timing the matMuls`);
 }
@@ -786,7 +803,7 @@ function peakGflops(repeats: number, multiply = tfMatMul): number {
   return Math.max(...SQUARE_SIZES.map((n) => gflops(square(n), ms(n))));
 }
 
-/** Median ms per update round of each case, inline and parallel; `[case][kind]`. */
+/** Median ms per update round of each case, inline, with a helper and parallel; `[case][kind]`. */
 async function mpeUpdateRounds(
   cases: MpeCase[],
   options: BenchOptions,
@@ -813,7 +830,7 @@ async function mpeUpdateRounds(
   for (const { name, label, config } of cases) {
     const setup = updateSetup(config);
     const ms = {} as Record<LearnerKind, number>;
-    for (const kind of ["inline", "parallel"] as const) {
+    for (const kind of LEARNER_KINDS) {
       ms[kind] = numbers[`mpe_update_round_ms_${name}_${kind}`] = await timeLearner(
         kind,
         setup,
@@ -823,8 +840,8 @@ async function mpeUpdateRounds(
     result[name] = ms;
     console.log(
       `    ${label.padEnd(22)} ${describeNetworks(config, setup.shapes)}: ` +
-        `inline ${ms.inline.toFixed(2)}, parallel (${setup.shapes.length} workers) ` +
-        `${ms.parallel.toFixed(2)}`,
+        `inline ${ms.inline.toFixed(2)}, helper ${ms.helper.toFixed(2)}, ` +
+        `parallel (${setup.shapes.length} workers) ${ms.parallel.toFixed(2)}`,
     );
     const listProducts = maddpgRoundMatMuls;
     const tfFloor = measureFloor(setup, options.repeats, { listProducts });
@@ -1012,6 +1029,7 @@ function mpeComparison(
   const rows: [string, string, number, number, boolean][] = [
     ["ms per learning step (run)", "step", ours.cost.msPerStep, peerMsPerStep, true],
     ["update round ms, inline", "round_inline", ours.rounds.inline, peer.roundMs, true],
+    ["update round ms, helper", "round_helper", ours.rounds.helper, peer.roundMs, true],
     ["update round ms, parallel", "round_parallel", ours.rounds.parallel, peer.roundMs, true],
     ["peak RSS MB", "peak_rss", ours.cost.peakRssMb, peer.peakRssMb, false],
   ];

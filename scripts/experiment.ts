@@ -251,6 +251,7 @@ async function trainAll(
         dir: job.plan.dir,
         args: job.plan.args,
         workers: 1,
+        concurrentRuns: options.workers,
         resume: resumed ? { seeds: new Set([job.seed]), episodes: job.plan.episodes } : undefined,
       });
       const seconds = ((performance.now() - start) / 1000).toFixed(0);

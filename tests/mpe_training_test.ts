@@ -15,6 +15,7 @@ import "../lib/env/builtin.ts";
 import { envIds, makeEnv } from "../lib/env/registry.ts";
 import { UsageError } from "../lib/errors.ts";
 import { Pcg32 } from "../lib/rng.ts";
+import { learnerThreads } from "../lib/train/run.ts";
 import { agentShapes, measureNames } from "../lib/train/session.ts";
 import { train } from "../lib/trainer.ts";
 import type { TrainSummary } from "../lib/trainer.ts";
@@ -155,7 +156,7 @@ const DETERMINISM: [string, ActionType, AlgorithmName][] = [
 ];
 
 for (const [env, type, algo] of DETERMINISM) {
-  Deno.test(`${env} (${type}, ${algo}): the same seed twice, and threads 2, give byte-identical metrics.csv`, async () => {
+  Deno.test(`${env} (${type}, ${algo}): the same seed twice, and threads 1 and 2, give byte-identical metrics.csv`, async () => {
     const config = tiny(env, type, algo, { seed: 11 });
     const metrics = async (threads: LearnerThreads) => {
       const { dir, summary } = await trainTiny(config, threads);
@@ -166,11 +167,35 @@ for (const [env, type, algo] of DETERMINISM) {
     };
     const first = await metrics(0);
     assert.deepEqual(await metrics(0), first, "the same seed again");
+    assert.deepEqual(await metrics(1), first, "threads: 1");
     assert.deepEqual(await metrics(2), first, "threads: 2");
     const other = await trainTiny({ ...config, seed: 12 });
     assert.notDeepEqual(await Deno.readFile(`${other.dir}/metrics.csv`), first, "another seed");
   });
 }
+
+Deno.test("threads 1: a helper thread shares the rows of products at the paper's sizes, and metrics.csv stays byte-identical", async () => {
+  // Batch 512 and 64 hidden units: most products are above SPLIT_MIN_MULTIPLY_ADDS.
+  const config = tiny("simple_spread_v3", "continuous", "maddpg", {
+    seed: 9,
+    episodes: 70,
+    bufferSize: 1000,
+    batchSize: 512,
+    updateEvery: 50,
+    actorHidden: [64, 64],
+    criticHidden: [64, 64],
+  });
+  const metrics = async (threads: LearnerThreads) => {
+    const { dir, summary } = await trainTiny(config, threads);
+    assert.equal(summary.totalSteps, 70 * MAX_STEPS);
+    assert.ok(summary.updateRounds >= 2, `${summary.updateRounds} update rounds`);
+    assert.ok(Number.isFinite(summary.final50.criticLoss) && summary.final50.criticLoss > 0);
+    const { runtime } = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    assert.equal(runtime.learnerThreads, threads);
+    return await Deno.readFile(`${dir}/metrics.csv`);
+  };
+  assert.deepEqual(await metrics(1), await metrics(0));
+});
 
 Deno.test("--batch-per-agent: threads 0 and 2 give byte-identical metrics.csv, unlike one shared batch", async () => {
   const config = tiny("simple_spread_v3", "continuous", "maddpg", { seed: 5, batchPerAgent: true });
@@ -195,7 +220,13 @@ Deno.test("--share-actors: predators share an actor, reruns are byte-identical, 
     const { dir, summary } = await trainTiny({ ...config, ...overrides }, "auto");
     await checkRun(config, dir, summary, `share actors ${JSON.stringify(overrides)}`);
     const { runtime } = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
-    assert.equal(runtime.learnerThreads, 0, "one thread for shared actors");
+    const threads = learnerThreads("auto", {
+      agents: 4,
+      cores: navigator.hardwareConcurrency,
+      shareActors: true,
+    });
+    assert.equal(runtime.learnerThreads, threads, "no worker per agent for shared actors");
+    assert.notEqual(threads, 2);
     return await Deno.readFile(`${dir}/metrics.csv`);
   };
   const shared = await metrics({});

@@ -191,7 +191,7 @@ Deno.test("train refuses bad flags with one line, exit code 2, and writes nothin
         ["--batch-size", "2000", "--buffer-size", "1000"],
         /--batch-size 2000 is larger than --buffer-size 1000/,
       ],
-      [["--threads", "3"], /--threads must be auto, 0 or 2, got "3"/],
+      [["--threads", "3"], /--threads must be auto, 0, 1 or 2, got "3"/],
       [["--algo", "ppo"], /--algo must be one of notebook, maddpg, matd3, iddpg, got "ppo"/],
       [["--policy-delay", "3"], /--policy-delay applies to matd3, not to --algo notebook/],
       [["--algo", "maddpg", "--hard", "yes"], /--hard must be true or false, got "yes"/],

@@ -13,7 +13,7 @@ import { Adam, clipGradNorm } from "../lib/nn/adam.ts";
 import { allocateBatch } from "../lib/replay_buffer.ts";
 import type { Batch } from "../lib/replay_buffer.ts";
 import { Pcg32 } from "../lib/rng.ts";
-import { usesWorkers } from "../lib/train/run.ts";
+import { learnerThreads } from "../lib/train/run.ts";
 import { assertAllClose } from "./_reference.ts";
 
 await initBackend();
@@ -115,13 +115,13 @@ Deno.test("shareActors: getState/setState restores the shared actor, still share
   [a, b].forEach((l) => l.dispose());
 });
 
-Deno.test("shareActors: no worker per agent (threads 2 refused, auto stays on one thread)", async () => {
+Deno.test("shareActors: no worker per agent (threads 2 refused, auto stays on the main thread)", async () => {
   assert.throws(
-    () => usesWorkers(2, { agents: 2, cores: 2, shareActors: true }),
+    () => learnerThreads(2, { agents: 2, cores: 2, shareActors: true }),
     (error: Error) => error instanceof UsageError && /--share-actors/.test(error.message),
   );
-  assert.equal(usesWorkers("auto", { agents: 2, cores: 2, shareActors: true }), false);
-  assert.equal(usesWorkers("auto", { agents: 2, cores: 2, shareActors: false }), true);
+  assert.equal(learnerThreads("auto", { agents: 2, cores: 2, shareActors: true }), 1);
+  assert.equal(learnerThreads("auto", { agents: 2, cores: 2, shareActors: false }), 2);
   const shared = learner([GOOD, GOOD]);
   const rows = 3, rng = new Pcg32(1);
   const round = {

@@ -10,6 +10,7 @@ import type { Scene } from "../lib/env/scene.ts";
 import { Box, Discrete } from "../lib/env/spaces.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../lib/config_fields.ts";
 import { train } from "../lib/trainer.ts";
+import { learnerThreads } from "../lib/train/run.ts";
 import { initBackend } from "../lib/backend.ts";
 
 /** One agent on cells 0..length-1 starts at 0 and must reach the last cell. */
@@ -119,7 +120,9 @@ Deno.test("train() runs maddpg on a registered 1-agent environment", async () =>
     assert.ok(summary.totalSteps >= 6 * 3 && summary.totalSteps <= 6 * 20);
     const record = JSON.parse(await Deno.readTextFile(`${outDir}/config.json`));
     assert.equal(record.config.env, "line_walk");
-    assert.equal(record.runtime.learnerThreads, 0, "one agent learns on the main thread");
+    const threads = learnerThreads("auto", { agents: 1, cores: navigator.hardwareConcurrency });
+    assert.equal(record.runtime.learnerThreads, threads, "one agent: the main thread (and helper)");
+    assert.notEqual(threads, 2);
   } finally {
     await Deno.remove(outDir, { recursive: true });
   }

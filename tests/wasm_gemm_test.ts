@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
-import { product } from "../lib/nn/wasm_gemm.ts";
+import { ProductHelper } from "../lib/nn/product_helper.ts";
+import { product, SPLIT_MIN_MULTIPLY_ADDS, useRowHelper } from "../lib/nn/wasm_gemm.ts";
 import { Pcg32 } from "../lib/rng.ts";
 import { compileGemm, GEMM_WASM_FILE, gemmWasmSource } from "../scripts/build_gemm.ts";
 
@@ -47,9 +48,8 @@ const SHAPES: [number, number, number][] = [
   [12, 4, 3],
 ];
 
-Deno.test("product() equals tf.matMul and tf.fused.matMul bit for bit", () => {
-  const rng = new Pcg32(7);
-  const before = tf.memory().numTensors;
+/** Checks every product of {@linkcode SHAPES} against tfjs's, bit for bit. */
+function checkEveryShape(rng: Pcg32): void {
   for (const [m, k, n] of SHAPES) {
     tf.tidy(() => {
       const special = [NaN, -0, Infinity, -Infinity, 1e-40, -1e-40];
@@ -70,7 +70,48 @@ Deno.test("product() equals tf.matMul and tf.fused.matMul bit for bit", () => {
       assertSameBits(product(at, b, { transposeA: true }), tf.matMul(a, b), `${what} from aᵀ`);
     });
   }
+}
+
+Deno.test("product() equals tf.matMul and tf.fused.matMul bit for bit", () => {
+  const before = tf.memory().numTensors;
+  checkEveryShape(new Pcg32(7));
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("product() with a helper thread on the last rows: still bit for bit, every shape", async () => {
+  const helper = await ProductHelper.start();
+  try {
+    const before = tf.memory().numTensors;
+    useRowHelper(helper, 0); // every product of two rows or more splits, even the smallest
+    checkEveryShape(new Pcg32(8));
+    // Each shape's 6 products split, but for the one-row shapes ([1, 1024, 64], [1, 1, 1]).
+    const splits = SHAPES.reduce((sum, [m]) => sum + (m >= 2 ? 6 : 0), 0);
+    assert.equal(helper.requests, splits);
+    assert.equal(tf.memory().numTensors, before);
+    // By default only large products split.
+    useRowHelper(helper);
+    tf.tidy(() => {
+      product(tf.ones([64, 32]), tf.ones([32, 32])); // 65 536 multiply-adds: one thread
+      assert.equal(helper.requests, splits);
+      const c = product(tf.ones([256, 64]), tf.ones([64, 8])); // 131 072
+      assert.equal(SPLIT_MIN_MULTIPLY_ADDS, 256 * 64 * 8);
+      assert.equal(helper.requests, splits + 1);
+      assert.deepEqual(Array.from(c.dataSync().slice(-2)), [64, 64]);
+      // Operands of more than the shared memory's first megabyte: it grows.
+      const rng = new Pcg32(9);
+      const a = tf.tensor2d(values(2048 * 300, rng), [2048, 300]);
+      const b = tf.tensor2d(values(300 * 64, rng), [300, 64]);
+      assertSameBits(product(a, b), tf.matMul(a, b), "[2048,300]x[300,64]");
+      assert.equal(helper.requests, splits + 2);
+    });
+  } finally {
+    useRowHelper(undefined);
+    await helper.close();
+  }
+  assert.throws(
+    () => helper.begin(new ArrayBuffer(0), {} as never, 0),
+    { message: "the product helper is closed" },
+  );
 });
 
 Deno.test("product() refuses mismatched shapes in one line and sums nothing to the bias", () => {

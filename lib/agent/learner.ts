@@ -8,6 +8,8 @@
 import { runtimeInfo } from "../backend.ts";
 import type { RuntimeInfo } from "../backend.ts";
 import type { Mlp } from "../nn/mlp.ts";
+import { useRowHelper } from "../nn/wasm_gemm.ts";
+import type { RowHelper } from "../nn/wasm_gemm.ts";
 import type { Batch } from "../replay_buffer.ts";
 import type { AlgorithmInstance, UpdateLosses } from "./algorithm.ts";
 
@@ -31,14 +33,26 @@ export interface Learner {
   close(): Promise<void>;
 }
 
-/** Runs every round immediately on the calling thread. */
+/** Options of {@linkcode InlineLearner}. */
+export interface InlineLearnerOptions {
+  /**
+   * A thread that shares the rows of large products (`ProductHelper`) from now until
+   * {@linkcode InlineLearner.close}, which closes it.
+   */
+  helper?: RowHelper & { close(): Promise<void> };
+}
+
+/** Runs every round immediately on the calling thread (with a product helper, if given). */
 export class InlineLearner implements Learner {
   readonly #algorithm: AlgorithmInstance;
+  readonly #helper: InlineLearnerOptions["helper"];
   #pending: UpdateLosses[] = [];
 
   /** A learner that runs `algorithm`'s update rounds on this thread. */
-  constructor(algorithm: AlgorithmInstance) {
+  constructor(algorithm: AlgorithmInstance, options: InlineLearnerOptions = {}) {
     this.#algorithm = algorithm;
+    this.#helper = options.helper;
+    if (this.#helper) useRowHelper(this.#helper);
   }
 
   get runtime(): RuntimeInfo {
@@ -70,8 +84,10 @@ export class InlineLearner implements Learner {
     return Promise.resolve(this.#algorithm);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#algorithm.dispose();
-    return Promise.resolve();
+    if (!this.#helper) return;
+    useRowHelper(undefined);
+    await this.#helper.close();
   }
 }

@@ -199,7 +199,11 @@ const rowsFit = (rows: number) => `(i32.le_s ${add(get("i0"), `(i32.const ${rows
 /** `i0 += rows`. */
 const nextRows = (rows: number) => `(local.set $i0 ${add(get("i0"), `(i32.const ${rows})`)})`;
 
-/** The kernel's module text (imports `env.memory`, exports `gemm`). */
+/**
+ * The kernel's module text (imports `env.memory`, exports `gemm`). The memory is declared
+ * with tfjs-wasm's maximum, 65 536 pages, so that the same bytes, with the import's limits
+ * flag set to shared, also run on a shared memory (`sharedGemmBytes` in `wasm_gemm.ts`).
+ */
 export function gemmWat(): string {
   const params = [
     "a",
@@ -215,7 +219,7 @@ export function gemmWat(): string {
     "mask",
   ];
   return `(module
-(import "env" "memory" (memory 1))
+(import "env" "memory" (memory 1 65536))
 (func (export "gemm") ${params.map((p) => `(param $${p} i32)`).join(" ")}
   ${locals()}
   (local.set $rowA ${shl2(get("strideRowA"))})

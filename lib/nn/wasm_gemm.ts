@@ -67,6 +67,22 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(GEMM_WASM_BASE64), (c) => c.charCodeAt(0));
 }
 
+/** The memory import's name and kind: `"memory"` (6 bytes), then 2 for a memory. */
+const MEMORY_IMPORT = [6, ...new TextEncoder().encode("memory"), 2];
+
+/**
+ * The kernel's bytes for a shared memory (of at most 65 536 pages): the same module with its
+ * memory import's limits flag 1 (a maximum) set to 3 (a maximum, shared).
+ */
+export function sharedGemmBytes(): Uint8Array<ArrayBuffer> {
+  const bytes = moduleBytes();
+  const at = bytes.findIndex((_, i) => MEMORY_IMPORT.every((b, j) => bytes[i + j] === b));
+  const flag = at + MEMORY_IMPORT.length;
+  if (at < 0 || bytes[flag] !== 1) throw new Error("the kernel's memory import was not found");
+  bytes[flag] = 3;
+  return bytes;
+}
+
 /** The current tfjs backend, as the wasm backend's internals. */
 function wasmBackend(): WasmBackendInternals {
   if (tf.getBackend() !== "wasm") {
@@ -107,6 +123,83 @@ function offsetOf(backend: WasmBackendInternals, tensor: tf.TensorInfo): number 
   return data.memoryOffset;
 }
 
+/**
+ * A product's arguments, as `gemm` takes them: byte offsets in one memory (0 for no `bias`
+ * or `mask`), sizes, `A`'s strides in floats, and `relu` as 0 or 1.
+ */
+export interface GemmCall {
+  a: number;
+  b: number;
+  c: number;
+  bias: number;
+  m: number;
+  k: number;
+  n: number;
+  strideRowA: number;
+  strideColA: number;
+  relu: number;
+  mask: number;
+}
+
+/** `call` as `gemm`'s argument list. */
+export function gemmArguments(call: GemmCall): number[] {
+  const { a, b, c, bias, m, k, n, strideRowA, strideColA, relu, mask } = call;
+  return [a, b, c, bias, m, k, n, strideRowA, strideColA, relu, mask];
+}
+
+/**
+ * Another thread that computes the last rows of a product while this one computes the first
+ * (`ProductHelper` in `product_helper.ts`). Each output is still summed by the same kernel in
+ * the same order, so results are bit-identical to computing all rows here.
+ */
+export interface RowHelper {
+  /** Starts rows `from`…`call.m - 1` of `call` (offsets in `memory`) on the other thread. */
+  begin(memory: ArrayBufferLike, call: GemmCall, from: number): void;
+  /** Waits for those rows and writes them into `call.c` in `memory`. */
+  end(memory: ArrayBufferLike): void;
+}
+
+/** Products of fewer multiply-adds than this run on one thread: waking a helper costs more. */
+export const SPLIT_MIN_MULTIPLY_ADDS = 1 << 17;
+
+/**
+ * The share of a split product's rows that this thread computes. The helper starts later
+ * (this thread first copies its operands) and reads them from another core's cache, so it
+ * gets fewer rows: in profiles of the paper preset's update rounds, this thread waited for the
+ * helper in 7.7% of its samples at one half, 2.9% at 0.56 and 2.5% at 0.62, and 0.56 took the
+ * fewest samples in all.
+ */
+const MAIN_ROWS_SHARE = 0.56;
+
+let rowHelper: RowHelper | undefined;
+let splitMinimum = SPLIT_MIN_MULTIPLY_ADDS;
+
+/**
+ * Lets products of at least `minMultiplyAdds` multiply-adds (and two rows) share their rows
+ * with `helper`; `undefined` stops it. Results do not change.
+ */
+export function useRowHelper(
+  helper: RowHelper | undefined,
+  minMultiplyAdds: number = SPLIT_MIN_MULTIPLY_ADDS,
+): void {
+  rowHelper = helper;
+  splitMinimum = minMultiplyAdds;
+}
+
+/** Runs `call` on `backend`, its rows shared with the row helper when it is big enough. */
+function runGemm(backend: WasmBackendInternals, call: GemmCall): void {
+  const gemm = gemmOf(backend);
+  const helper = rowHelper;
+  if (!helper || call.m < 2 || call.m * call.k * call.n < splitMinimum) {
+    return gemm(...gemmArguments(call));
+  }
+  const from = Math.round(call.m * MAIN_ROWS_SHARE);
+  const memory = backend.wasm.asm.memory.buffer;
+  helper.begin(memory, call, from);
+  gemm(...gemmArguments({ ...call, m: from }));
+  helper.end(memory);
+}
+
 /** The tfjs kernel: inputs `a`, `b`, optionally `bias` or `mask`; attributes `transposeA`, `relu`. */
 function gemmKernel(
   { inputs, backend, attrs }: {
@@ -124,19 +217,19 @@ function gemmKernel(
   const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const n = b.shape[1];
   const out = wasm.makeOutput([m, n], "float32");
-  gemmOf(wasm)(
-    offsetOf(wasm, a),
-    offsetOf(wasm, b),
-    offsetOf(wasm, out),
-    bias ? offsetOf(wasm, bias) : 0,
+  runGemm(wasm, {
+    a: offsetOf(wasm, a),
+    b: offsetOf(wasm, b),
+    c: offsetOf(wasm, out),
+    bias: bias ? offsetOf(wasm, bias) : 0,
     m,
     k,
     n,
-    transposeA ? 1 : k,
-    transposeA ? m : 1,
-    attrs?.relu === true ? 1 : 0,
-    mask ? offsetOf(wasm, mask) : 0,
-  );
+    strideRowA: transposeA ? 1 : k,
+    strideColA: transposeA ? m : 1,
+    relu: attrs?.relu === true ? 1 : 0,
+    mask: mask ? offsetOf(wasm, mask) : 0,
+  });
   return out;
 }
 

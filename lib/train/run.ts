@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { AgentShape } from "../agent/algorithm.ts";
 import { InlineLearner } from "../agent/learner.ts";
 import { ParallelLearner } from "../agent/parallel.ts";
+import { ProductHelper } from "../nn/product_helper.ts";
 import { initBackend } from "../backend.ts";
 import type { RuntimeInfo } from "../backend.ts";
 import { saveMlp } from "../checkpoint.ts";
@@ -19,6 +20,7 @@ import { UsageError } from "../errors.ts";
 import { acquireLock } from "../lock.ts";
 import { formatBytes } from "../replay_buffer.ts";
 import { saveState, stateDir } from "../run_state.ts";
+import { availableCores } from "../sweep.ts";
 import type { PartialEpisode } from "../run_state.ts";
 import type { EpisodeMetrics } from "./episode_log.ts";
 import { MetricsFile } from "./metrics_file.ts";
@@ -43,7 +45,7 @@ export interface TrainOptions {
   resume?: boolean;
   /** Asked after each step and episode: a signal name stops the run after saving its state. */
   shouldStop?: () => string | undefined;
-  /** Learner threads: 0, 2 (one worker per agent) or `auto` ({@linkcode usesWorkers}); results are identical. @default "auto" */
+  /** Learner threads: 0, 1 (a product helper), 2 (one worker per agent) or `auto` ({@linkcode learnerThreads}); results are identical. @default "auto" */
   threads?: LearnerThreads;
 }
 
@@ -68,7 +70,7 @@ export interface RunRecord {
   /** The resolved config. */
   config: TrainConfig;
   /** Versions, backend and learner threads: how the run ran, not what it learned. */
-  runtime: RuntimeInfo & { learnerThreads: 0 | 2 };
+  runtime: RuntimeInfo & { learnerThreads: 0 | 1 | 2 };
 }
 
 /** A run stopped by a signal after saving its state. */
@@ -101,33 +103,39 @@ export function resolveRunDir(
 }
 
 /**
- * Whether the learner runs one worker per agent: always with `threads` 2, never with 0; with
- * `auto` when there are several agents and no more agents than cores (each worker holds its own
- * WASM heap; with more workers than cores, three agents on two, rounds at batch 256 were 6–10%
- * faster and a 1 M-step run at batch 1 024 11% faster, but only before the networks' products ran
- * on this project's kernel: after it, that run took 980 s with workers and 985 s without).
+ * The learner threads a run uses: `threads` itself when it is a number; for `auto`, one
+ * worker per agent (2) when there are several agents and no more agents than cores, else
+ * the main thread with a product helper (1) when there are two cores or more, else 0.
+ * `cores` is this process's share of the machine (`availableCores`: less than all when a
+ * sweep runs several at once). Every choice gives the same results. Since the networks' products run on this project's
+ * kernel, workers gain nothing with more agents than cores (a 1 M-step run of the paper's
+ * `simple_spread_v3` preset, three agents on two cores, took 980 s with workers and 985 s
+ * without), while with a helper the main thread shares each large product's rows.
  *
  * @example
  * ```ts
- * import { usesWorkers } from "./run.ts";
+ * import { learnerThreads } from "./run.ts";
  * import { equal } from "node:assert/strict";
- * equal(usesWorkers("auto", { agents: 2, cores: 2 }), true);
- * equal(usesWorkers("auto", { agents: 3, cores: 2 }), false);
- * equal(usesWorkers(2, { agents: 3, cores: 2 }), true);
- * equal(usesWorkers("auto", { agents: 1, cores: 8 }), false);
- * equal(usesWorkers("auto", { agents: 2, cores: 2, shareActors: true }), false);
+ * equal(learnerThreads("auto", { agents: 2, cores: 2 }), 2);
+ * equal(learnerThreads("auto", { agents: 3, cores: 2 }), 1);
+ * equal(learnerThreads("auto", { agents: 3, cores: 1 }), 0);
+ * equal(learnerThreads(2, { agents: 3, cores: 2 }), 2);
+ * equal(learnerThreads(0, { agents: 2, cores: 2 }), 0);
+ * equal(learnerThreads("auto", { agents: 1, cores: 8 }), 1);
+ * equal(learnerThreads("auto", { agents: 2, cores: 2, shareActors: true }), 1);
  * ```
  *
  * Agents that share an actor (`--share-actors`) update on one thread: `threads` 2 is refused.
  */
-export function usesWorkers(
+export function learnerThreads(
   threads: LearnerThreads,
   setup: { agents: number; cores: number; shareActors?: boolean },
-): boolean {
+): 0 | 1 | 2 {
   const error = threadsError(threads, setup.shareActors ?? false);
   if (error) throw new UsageError(error);
-  if (threads !== "auto") return threads === 2;
-  return !setup.shareActors && setup.agents > 1 && setup.agents <= setup.cores;
+  if (threads !== "auto") return threads;
+  if (!setup.shareActors && setup.agents > 1 && setup.agents <= setup.cores) return 2;
+  return setup.cores >= 2 ? 1 : 0;
 }
 
 /** Why `threads` cannot run a learner of these settings, or undefined. */
@@ -207,19 +215,21 @@ export class TrainingRun extends TrainingSession {
   }
 
   async #startLearner(shapes: AgentShape[]): Promise<void> {
-    const parallel = usesWorkers(this.options.threads ?? "auto", {
+    const threads = learnerThreads(this.options.threads ?? "auto", {
       agents: shapes.length,
-      cores: navigator.hardwareConcurrency,
+      cores: availableCores(),
       shareActors: this.config.shareActors,
     });
     // With worker threads, this thread only builds models to save them: tfjs "cpu" suffices.
-    await initBackend(parallel ? "cpu" : "wasm");
-    this.learnerInstance = parallel
+    await initBackend(threads === 2 ? "cpu" : "wasm");
+    this.learnerInstance = threads === 2
       ? await ParallelLearner.start(this.algorithm, this.config, shapes)
-      : new InlineLearner(this.algorithm);
+      : new InlineLearner(this.algorithm, {
+        helper: threads === 1 ? await ProductHelper.start() : undefined,
+      });
     const record: RunRecord = {
       config: this.config,
-      runtime: { ...this.learner.runtime, learnerThreads: parallel ? 2 : 0 },
+      runtime: { ...this.learner.runtime, learnerThreads: threads },
     };
     await writeFileAtomic(
       `${this.options.outDir}/config.json`,

@@ -1,0 +1,53 @@
+/**
+ * The product helper's thread (`product_helper.ts`): it instantiates the kernel on the
+ * shared memory it is sent, answers "ready", then serves requests until asked to stop.
+ * Between requests it spins for {@linkcode SPIN_MS}, as the products of an update round
+ * follow each other closely, and then sleeps in `Atomics.wait`.
+ *
+ * @module
+ */
+import { parentPort } from "node:worker_threads";
+import { ARGUMENTS, DONE, FAILED, REQUEST, STOP } from "./_helper_control.ts";
+
+/** How long the helper keeps polling for the next request before it sleeps, ms. */
+const SPIN_MS = 1;
+
+/** The kernel, as exported by the module. */
+type Gemm = (...args: number[]) => void;
+
+/** The next request's number after `seen` (or {@linkcode STOP}). */
+function nextRequest(control: Int32Array, seen: number): number {
+  const until = performance.now() + SPIN_MS;
+  let polls = 0;
+  while (Atomics.load(control, REQUEST) === seen) {
+    if (++polls % 256 === 0 && performance.now() > until) Atomics.wait(control, REQUEST, seen);
+  }
+  return Atomics.load(control, REQUEST);
+}
+
+/** Runs requests until {@linkcode STOP}. */
+function serve(control: Int32Array, gemm: Gemm): void {
+  let seen = 0;
+  for (;;) {
+    seen = nextRequest(control, seen);
+    if (seen === STOP) return;
+    try {
+      gemm(...control.subarray(ARGUMENTS, ARGUMENTS + 11));
+    } catch {
+      Atomics.store(control, FAILED, 1);
+    }
+    Atomics.store(control, DONE, seen);
+    Atomics.notify(control, DONE);
+  }
+}
+
+parentPort?.once(
+  "message",
+  (init: { memory: WebAssembly.Memory; bytes: Uint8Array<ArrayBuffer> }) => {
+    const module = new WebAssembly.Module(init.bytes);
+    const instance = new WebAssembly.Instance(module, { env: { memory: init.memory } });
+    const control = new Int32Array(init.memory.buffer, 0, ARGUMENTS + 11);
+    parentPort!.postMessage("ready");
+    serve(control, instance.exports.gemm as Gemm);
+  },
+);
