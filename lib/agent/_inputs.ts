@@ -38,14 +38,15 @@ export function concatRows(blocks: readonly Float32Array[], rows: number): Float
   const widths = blocks.map((block) => block.length / rows);
   const width = widths.reduce((a, b) => a + b, 0);
   const out = new Float32Array(rows * width);
-  for (let b = 0; b < rows; b++) {
-    let offset = b * width;
-    for (let k = 0; k < blocks.length; k++) {
-      const w = widths[k];
-      if (w === 1) out[offset] = blocks[k][b];
-      else out.set(blocks[k].subarray(b * w, (b + 1) * w), offset);
-      offset += w;
+  // Element by element: a subarray per row and block would allocate thousands of views.
+  let start = 0;
+  for (let k = 0; k < blocks.length; k++) {
+    const block = blocks[k], w = widths[k];
+    for (let b = 0; b < rows; b++) {
+      const from = b * w, to = b * width + start;
+      for (let j = 0; j < w; j++) out[to + j] = block[from + j];
     }
+    start += w;
   }
   return out;
 }

@@ -73,7 +73,8 @@ export class ProductHelper implements RowHelper {
   readonly #memory: WebAssembly.Memory;
   readonly #control: Int32Array;
   #request = 0;
-  #pending: { c: number; floats: number; from: number } | undefined;
+  /** The latest request's rows of `C`: where they are, how many floats, where they go. */
+  #pending: { c: number; floats: number; target: number } | undefined;
   #closed = false;
 
   private constructor(worker: Worker, memory: WebAssembly.Memory) {
@@ -121,10 +122,9 @@ export class ProductHelper implements RowHelper {
     copy(at.b, call.b, k * n);
     if (call.bias) copy(at.bias, call.bias, n);
     if (call.mask) copy(at.mask, call.mask + 4 * from * n, rows * n);
-    const args = gemmArguments({ ...call, a: at.a, b: at.b, c: at.c, bias: at.bias, m: rows });
-    args[10] = at.mask;
-    this.#control.set(args, ARGUMENTS);
-    this.#pending = { c: at.c, floats: rows * n, from: call.c + 4 * from * n };
+    const { a, b, c, bias, mask } = at;
+    this.#control.set(gemmArguments({ ...call, a, b, c, bias, mask, m: rows }), ARGUMENTS);
+    this.#pending = { c, floats: rows * n, target: call.c + 4 * from * n };
     Atomics.store(this.#control, REQUEST, ++this.#request);
     Atomics.notify(this.#control, REQUEST);
   }
@@ -138,7 +138,7 @@ export class ProductHelper implements RowHelper {
       throw new Error("the product helper thread failed on a product");
     }
     const shared = new Float32Array(this.#memory.buffer, pending.c, pending.floats);
-    new Float32Array(memory, pending.from, pending.floats).set(shared);
+    new Float32Array(memory, pending.target, pending.floats).set(shared);
   }
 
   /** Stops the helper thread. */
