@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { assertUsageError, runScript, snapshot } from "./_run.ts";
 import type { Run } from "./_run.ts";
+import { coresPerRun } from "../lib/sweep.ts";
+import { learnerThreads } from "../lib/train/run.ts";
 
 const TINY = [
   "--episodes",
@@ -334,6 +336,14 @@ Deno.test("train --seeds runs one process per seed, each identical to the single
       assert.equal(
         await Deno.readTextFile(`${work}/multi/seed_${seed}/metrics.csv`),
         await Deno.readTextFile(`${work}/single-${seed}/metrics.csv`),
+      );
+      // Two runs at once: each decides --threads auto on its share of the cores.
+      const { runtime } = JSON.parse(
+        await Deno.readTextFile(`${work}/multi/seed_${seed}/config.json`),
+      );
+      assert.equal(
+        runtime.learnerThreads,
+        learnerThreads("auto", { agents: 2, cores: coresPerRun(2) }),
       );
     }
     assertUsageError(
