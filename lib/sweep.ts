@@ -44,9 +44,9 @@ export interface SeedRunOptions {
   /** Runs at a time. */
   workers: number;
   /**
-   * Runs at once on this machine, counting other callers' (default: `workers`, or fewer
-   * if there are fewer seeds): each run is
-   * told its share of the cores ({@linkcode RUN_CORES_VARIABLE}).
+   * Runs at once on this machine, counting other callers' (default: `workers`, or fewer if
+   * there are fewer seeds): each run is told its share of the cores
+   * ({@linkcode RUN_CORES_VARIABLE}).
    */
   concurrentRuns?: number;
   /** Hears about each run as it ends. */
@@ -69,8 +69,13 @@ export function coresPerRun(runs: number): number {
   return Math.max(1, Math.floor(navigator.hardwareConcurrency / Math.max(1, runs)));
 }
 
-/** The cores this process may use: its share if a sweep set one, else every core. */
+/**
+ * The cores this process may use: its share if a sweep set one (and the process may read it),
+ * else every core.
+ */
 export function availableCores(): number {
+  const readable = Deno.permissions.querySync({ name: "env", variable: RUN_CORES_VARIABLE });
+  if (readable.state !== "granted") return navigator.hardwareConcurrency;
   const share = Number(Deno.env.get(RUN_CORES_VARIABLE));
   return Number.isSafeInteger(share) && share >= 1 ? share : navigator.hardwareConcurrency;
 }

@@ -4,14 +4,13 @@
  * [--mpe-steps 20000] [--json FILE] [--only update,env,run,mpe]`: medians of the notebook's update
  * round (inline, with a product helper, and parallel) with its efficiency against the floor of
  * its products (each timed alone with this project's kernel), environment steps per second, a
- * whole notebook run, and
- * MADDPG on `simple_spread_v3` (continuous actions): update rounds, the floor of their
- * products (with the kernel, and as plain `tf.matMul`) and the bound that the best rate of
- * either sets, and
- * the training cost per step at a PyTorch peer's hyperparameters and at the MADDPG paper's
- * (each training run is `deno task train` in a process of its own); with `--reference`,
- * MPE2's Python step rates, the seed notebook's PyTorch run and the PyTorch MADDPG peer
- * (`shared/reference/mpe/peer`) on this machine beside them, and the ratios.
+ * whole notebook run, and MADDPG on `simple_spread_v3` (continuous actions): update rounds, the
+ * floor of their products (with the kernel, and as plain `tf.matMul`) and the bound that the
+ * best rate of either sets, and the training cost per step at a PyTorch peer's
+ * hyperparameters and at the MADDPG paper's (each training run is `deno task train` in a
+ * process of its own); with `--reference`, MPE2's Python step rates, the seed notebook's
+ * PyTorch run and the PyTorch MADDPG peer (`shared/reference/mpe/peer`) on this machine
+ * beside them, and the ratios.
  *
  * @module
  */

@@ -38,6 +38,9 @@ Deno.test("bench runs the grid-world run and the mpe section and writes its numb
       const atPeak = numbers[`mpe_round_ms_at_peak_${name}`];
       assert.ok(atPeak > 0 && atPeak <= numbers[`mpe_floor_ms_1core_${name}`] + 1e-9);
       assert.ok(numbers[`mpe_run_${name}_peak_rss_mb`] > 0);
+      for (const kind of ["inline", "helper", "parallel"]) {
+        assert.ok(numbers[`mpe_update_round_ms_${name}_${kind}`] > 0, `${name} ${kind}`);
+      }
     }
     assert.ok(numbers.matmul_peak_gflops > 0 && numbers.kernel_peak_gflops > 0);
     assert.ok(numbers.mpe_tf_matmul_floor_ms_1core_peer > 0);

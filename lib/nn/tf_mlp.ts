@@ -6,7 +6,8 @@
  * (see PERF_NOTES), and autodiff of `matMul` always uses the transposed forms. Every
  * product here is this project's own kernel ({@linkcode product}, bit-identical to
  * XNNPACK's plain matMul): it reads a transposed input in place, and `W^T` is uploaded beside
- * `W` when a backward pass first needs it. Bias gradients are a product with a row of ones (the WASM `Sum` over axis 0 is slow).
+ * `W` when a backward pass first needs it. Bias gradients are a product with a row of ones
+ * (the WASM `Sum` over axis 0 is slow).
  *
  * @module
  */

@@ -107,10 +107,11 @@ export function resolveRunDir(
  * worker per agent (2) when there are several agents and no more agents than cores, else
  * the main thread with a product helper (1) when there are two cores or more, else 0.
  * `cores` is this process's share of the machine (`availableCores`: less than all when a
- * sweep runs several at once). Every choice gives the same results. Since the networks' products run on this project's
- * kernel, workers gain nothing with more agents than cores (a 1 M-step run of the paper's
- * `simple_spread_v3` preset, three agents on two cores, took 980 s with workers and 985 s
- * without), while with a helper the main thread shares each large product's rows.
+ * sweep runs several at once). Every choice gives the same results. Since the networks'
+ * products run on this project's kernel, workers gain nothing with more agents than cores (a
+ * 1 M-step run of the paper's `simple_spread_v3` preset, three agents on two cores, took 980 s
+ * with workers and 985 s without), while with a helper the main thread shares each large
+ * product's rows (813–839 s against 926 s for that run).
  *
  * @example
  * ```ts
@@ -141,7 +142,7 @@ export function learnerThreads(
 /** Why `threads` cannot run a learner of these settings, or undefined. */
 export function threadsError(threads: LearnerThreads, shareActors: boolean): string | undefined {
   if (threads === 2 && shareActors) {
-    return "--threads 2 runs a worker per agent; agents sharing an actor (--share-actors) need --threads 0 or auto";
+    return "--threads 2 runs a worker per agent; agents sharing an actor (--share-actors) need --threads 0, 1 or auto";
   }
   return undefined;
 }
