@@ -32,6 +32,8 @@ import { runMain, UsageError } from "../lib/errors.ts";
 import { checkOutputPath, writeFileAtomic } from "../lib/files.ts";
 import { allocateBatch, ReplayBuffer } from "../lib/replay_buffer.ts";
 import { Pcg32 } from "../lib/rng.ts";
+import { selectActions } from "../lib/agent/policy.ts";
+import { Mlp } from "../lib/nn/mlp.ts";
 import { product } from "../lib/nn/wasm_gemm.ts";
 import { median } from "../lib/stats.ts";
 import { agentShapes, makeTrainingEnv } from "../lib/train/run.ts";
@@ -509,6 +511,33 @@ function benchEnvironments(options: BenchOptions, numbers: Numbers) {
   return rates;
 }
 
+/**
+ * Microseconds per joint action of the paper preset's actors on `simple_spread_v3` (each
+ * actor 18 → 64 → 64 → 5 on its own observation, a sampled action): the acting half of every
+ * training step (the other half of the forward passes is the greedy probe episode's).
+ */
+async function actingMicroseconds(options: BenchOptions): Promise<number> {
+  const config = configFromRecord(
+    JSON.parse(
+      await Deno.readTextFile(new URL("../configs/mpe/simple_spread.json", import.meta.url)),
+    ),
+    "configs/mpe/simple_spread.json",
+  );
+  const env = makeTrainingEnv(config), rng = new Pcg32(options.seed);
+  const actors = agentShapes(env).map((shape) =>
+    Mlp.init([shape.observationSize, ...config.actorHidden, shape.actionSize], rng)
+  );
+  const { observations } = env.reset({ seed: options.seed });
+  const choice = { mode: "sample" as const, rng, spaces: env.actionSpaces };
+  const time = (count: number) => {
+    const start = performance.now();
+    for (let k = 0; k < count; k++) selectActions(actors, observations, choice);
+    return ((performance.now() - start) * 1000) / count;
+  };
+  time(2000); // warm-up
+  return median(Array.from({ length: options.repeats }, () => time(20000)));
+}
+
 /** The MPE2 venv's Python, built as `trace.sh` builds it when missing. */
 async function mpe2Python(): Promise<string> {
   const venv = Deno.env.get("MPE_VENV") || "/tmp/mpe-ref-venv";
@@ -588,6 +617,12 @@ async function envSection(options: BenchOptions, numbers: Numbers): Promise<void
     return row;
   });
   printTable([columns, ...rows]);
+  const acting = await actingMicroseconds(options);
+  numbers.acting_us_simple_spread_v3 = acting;
+  console.log(
+    `\nacting: ${acting.toFixed(2)} µs per joint action (simple_spread_v3, the paper preset's ` +
+      `3 actors, median of ${options.repeats} x 20000)`,
+  );
 }
 
 /** MPE2's rates of one environment, the ratios and whether they meet the target. */

@@ -123,7 +123,7 @@ Deno.test("metrics.csv ends with each agent's return, unless a resumed history l
     const columns = { numAgents: 2, measureNames: ["collisions"] };
     const read = async () => (await Deno.readTextFile(`${dir}/metrics.csv`)).trimEnd().split("\n");
     const fresh = await MetricsFile.open(dir, columns, [episodeMetrics(1, [-1, -2])]);
-    await fresh.append(episodeMetrics(2, [-0.5, -2.5]));
+    fresh.append(episodeMetrics(2, [-0.5, -2.5]));
     fresh.close();
     const lines = await read();
     assert.equal(lines[0].split(",").slice(-3).join(","), "greedy_collisions,return_0,return_1");
@@ -133,7 +133,7 @@ Deno.test("metrics.csv ends with each agent's return, unless a resumed history l
     ]);
     // A run saved before the columns existed keeps its header when it resumes.
     const old = await MetricsFile.open(dir, columns, [episodeMetrics(1)]);
-    await old.append(episodeMetrics(2, [-0.5, -2.5]));
+    old.append(episodeMetrics(2, [-0.5, -2.5]));
     old.close();
     const oldLines = await read();
     assert.ok(oldLines[0].endsWith(",greedy_collisions"), oldLines[0]);

@@ -4,7 +4,7 @@ import { initBackend } from "../lib/backend.ts";
 import { ProductHelper } from "../lib/nn/product_helper.ts";
 import { product, SPLIT_MIN_MULTIPLY_ADDS, useRowHelper } from "../lib/nn/wasm_gemm.ts";
 import { Pcg32 } from "../lib/rng.ts";
-import { compileGemm, GEMM_WASM_FILE, gemmWasmSource } from "../scripts/build_gemm.ts";
+import { compileWat, KERNELS, wasmSource } from "../scripts/build_wasm.ts";
 
 await initBackend();
 
@@ -146,7 +146,11 @@ Deno.test("product() keeps working after the backend's memory grows", () => {
   });
 });
 
-Deno.test("lib/nn/gemm_wasm.ts holds what lib/nn/gemm_wat.ts compiles to", async () => {
-  const committed = await Deno.readTextFile(GEMM_WASM_FILE);
-  assert.equal(committed, gemmWasmSource(await compileGemm()), "run deno task build-gemm");
+Deno.test("each lib/nn/*_wasm.ts holds what its lib/nn/*_wat.ts compiles to", async () => {
+  assert.deepEqual(KERNELS.map((kernel) => kernel.source), ["gemm_wat.ts", "row_forward_wat.ts"]);
+  for (const kernel of KERNELS) {
+    const committed = await Deno.readTextFile(kernel.file);
+    const compiled = wasmSource(kernel, await compileWat(kernel.wat()));
+    assert.equal(committed, compiled, `${kernel.source}: run deno task build-wasm`);
+  }
 });

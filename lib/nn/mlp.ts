@@ -9,9 +9,10 @@
  * @module
  */
 import type { Pcg32 } from "../rng.ts";
-import { activate, layerActivations } from "./activation.ts";
+import { layerActivations } from "./activation.ts";
 import type { Activation } from "./activation.ts";
 import { normalFromUniforms } from "./gumbel.ts";
+import { RowForward } from "./row_forward.ts";
 
 /** How {@linkcode Mlp.init} draws parameters: PyTorch's `nn.Linear` or DDPG's scheme. */
 export const WEIGHT_INITS = ["torch", "ddpg"] as const;
@@ -77,8 +78,7 @@ export class Mlp {
   /** All parameters, flat. Call {@linkcode Mlp.touch} after changing them in place. */
   readonly params: Float32Array;
   #version = 0;
-  // Scratch rows for single-observation forward passes.
-  readonly #scratch: Float64Array[];
+  #rowForward: RowForward | undefined;
 
   /** A network of layer `sizes`, on `params` (its flat parameters, kept, not copied) or new zeros. */
   constructor(sizes: readonly number[], params?: Float32Array, options: MlpOptions = {}) {
@@ -97,7 +97,6 @@ export class Mlp {
       throw new RangeError(`Network [${sizes}] has ${count} parameters, got ${params.length}`);
     }
     this.params = params ?? new Float32Array(count);
-    this.#scratch = this.sizes.map((size) => new Float64Array(size));
   }
 
   /**
@@ -171,32 +170,17 @@ export class Mlp {
   }
 
   /**
-   * One observation through the network in plain JS (float64 accumulation): cheaper than
-   * a tfjs call for batch 1. Returns a new array of `sizes[n]` outputs.
+   * One observation through the network in float64 (cheaper than a tfjs call for batch 1),
+   * on a WebAssembly kernel ({@linkcode RowForward}), which keeps a copy of the parameters
+   * until {@linkcode Mlp.touch} marks them changed. Returns a new array of `sizes[n]`
+   * outputs.
    */
   forward(input: ArrayLike<number>): Float64Array {
     if (input.length !== this.sizes[0]) {
       throw new RangeError(`Network expects ${this.sizes[0]} inputs, got ${input.length}`);
     }
-    const p = this.params;
-    let x: ArrayLike<number> = input;
-    for (let l = 0; l < this.layers.length; l++) {
-      const { inputs, outputs, kernelOffset, biasOffset } = this.layers[l];
-      const y = this.#scratch[l + 1];
-      for (let j = 0; j < outputs; j++) y[j] = p[biasOffset + j];
-      for (let i = 0; i < inputs; i++) {
-        const xi = x[i];
-        if (xi === 0) continue;
-        const row = kernelOffset + i * outputs;
-        for (let j = 0; j < outputs; j++) y[j] += xi * p[row + j];
-      }
-      const activation = this.activations[l];
-      if (activation !== "linear") {
-        for (let j = 0; j < outputs; j++) y[j] = activate(activation, y[j]);
-      }
-      x = y;
-    }
-    return Float64Array.from(x);
+    this.#rowForward ??= new RowForward(this.sizes, this.activations);
+    return this.#rowForward.run(this.params, this.#version, input);
   }
 }
 

@@ -66,7 +66,8 @@ export async function trainingLoop(session: TrainingSession): Promise<void> {
       counters.epsilon = epsilonAt(config, counters.totalSteps);
       episode.success = step.terminations.every(Boolean);
       episode.over = step.terminations.some(Boolean) || truncations.some(Boolean);
-      if (!episode.over) await session.stopIfAsked(episode); // e.g. a signal: save, then stop
+      // Now and then (or on a signal) other work runs, and a signal saves, then stops the run.
+      if (!episode.over && session.pauseDue()) await session.stopIfAsked(episode);
     }
     // Log: losses, greedy probe, metrics; the session records them (files, checkpoints).
     await session.endEpisode(episode);

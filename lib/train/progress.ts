@@ -4,6 +4,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { mean } from "../stats.ts";
 import type { Team } from "../env/teams.ts";
 import { teamReturnMeans } from "./episode_log.ts";
@@ -57,21 +58,10 @@ export class StatusLine {
   }
 }
 
-/** The peak resident set size seen at the times it is asked to look. */
-export class PeakMemory {
-  #peak = currentRss();
-
-  /** Looks at the current resident set size. */
-  sample(): void {
-    this.#peak = Math.max(this.#peak, currentRss());
-  }
-
-  /** The peak so far, MB. */
-  get megabytes(): number {
-    return this.#peak / 2 ** 20;
-  }
-}
-
-function currentRss(): number {
-  return Deno.memoryUsage().rss;
+/**
+ * The process's peak resident set size so far, MB: the kernel's own count (`getrusage`), so
+ * no moment is missed and nothing has to sample it while training.
+ */
+export function peakRssMegabytes(): number {
+  return process.resourceUsage().maxRSS / 1024;
 }

@@ -24,7 +24,7 @@ import { availableCores } from "../sweep.ts";
 import type { PartialEpisode } from "../run_state.ts";
 import type { EpisodeMetrics } from "./episode_log.ts";
 import { MetricsFile } from "./metrics_file.ts";
-import { notebookProgressLine, PeakMemory, StatusLine } from "./progress.ts";
+import { notebookProgressLine, peakRssMegabytes, StatusLine } from "./progress.ts";
 import { competitiveTeams } from "../env/teams.ts";
 import { findResumeState, restoreRun } from "./resume.ts";
 import { agentShapes, buildParts, measureNames, TrainingSession } from "./session.ts";
@@ -61,7 +61,7 @@ export interface TrainSummary extends SessionResult {
   wallSeconds: number;
   /** Environment steps per second of wall time. */
   stepsPerSecond: number;
-  /** Peak resident set size seen during the run, MB. */
+  /** Peak resident set size of the process by the end of the run (getrusage), MB. */
   peakRssMb: number;
 }
 
@@ -155,7 +155,6 @@ export class TrainingRun extends TrainingSession {
   #metricsFile: MetricsFile | undefined;
   #status: StatusLine | undefined;
   #start = performance.now();
-  readonly #memory = new PeakMemory();
 
   private constructor(parts: SessionParts, options: TrainOptions) {
     super(parts);
@@ -238,6 +237,10 @@ export class TrainingRun extends TrainingSession {
     );
   }
 
+  protected override stopRequested(): boolean {
+    return this.options.shouldStop?.() !== undefined;
+  }
+
   /** On a stop request, saves the episode so far (continued on resume) and throws. */
   protected override async checkStop(episode: Episode): Promise<void> {
     const signal = this.options.shouldStop?.();
@@ -254,8 +257,7 @@ export class TrainingRun extends TrainingSession {
 
   /** The metrics line, the progress line, and a checkpoint when due (or asked, then stop). */
   protected override async recordEpisode(metrics: EpisodeMetrics): Promise<void> {
-    await this.#metricsFile!.append(metrics);
-    this.#memory.sample();
+    this.#metricsFile!.append(metrics);
     const line = notebookProgressLine(
       this.history,
       this.config.episodes,
@@ -321,7 +323,6 @@ export class TrainingRun extends TrainingSession {
       await saveMlp(algorithm.actors[i], `${dir}/agent_${i}/actor`, `actor_${i}`);
       await saveMlp(algorithm.critics[i], `${dir}/agent_${i}/critic`, `critic_${i}`);
     }
-    this.#memory.sample();
     const { totalSteps, updateRounds } = this.counters;
     const summary: TrainSummary = {
       episodes: this.config.episodes,
@@ -330,7 +331,7 @@ export class TrainingRun extends TrainingSession {
       wallSeconds,
       stepsPerSecond: totalSteps / wallSeconds,
       ...result,
-      peakRssMb: this.#memory.megabytes,
+      peakRssMb: peakRssMegabytes(),
     };
     await writeFileAtomic(
       `${this.options.outDir}/summary.json`,

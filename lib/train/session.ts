@@ -25,6 +25,7 @@ import { addLosses, emptyLossSums, meanLosses, teamReturnMeans } from "./episode
 import type { EpisodeMetrics, LossSums } from "./episode_log.ts";
 import { runEpisodes } from "./episodes.ts";
 import type { TestResult } from "./episodes.ts";
+import { yieldNow } from "./yield_now.ts";
 
 /** The environment a config trains on. */
 export function makeTrainingEnv(config: TrainConfig): ParallelEnv {
@@ -227,13 +228,24 @@ export class TrainingSession {
     addLosses(episode.losses, await this.learner.flush());
   }
 
-  /** Lets other work (signal handlers, a page's events) run now and then; may stop the run. */
+  /**
+   * Whether the loop should await {@linkcode TrainingSession.stopIfAsked} now: every 50 ms,
+   * so that other work (signal handlers, a page's events) runs, or when a stop was asked.
+   */
+  pauseDue(): boolean {
+    return performance.now() - this.#lastYield > 50 || this.stopRequested();
+  }
+
+  /** Lets other work run for a turn of the event loop; may stop the run. */
   async stopIfAsked(episode: Episode): Promise<void> {
-    if (performance.now() - this.#lastYield > 50) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      this.#lastYield = performance.now();
-    }
+    await yieldNow();
+    this.#lastYield = performance.now();
     await this.checkStop(episode);
+  }
+
+  /** Whether a stop was asked for (nothing asks a plain session). */
+  protected stopRequested(): boolean {
+    return false;
   }
 
   /** Stops the run inside `episode` by throwing (nothing stops a plain session). */
