@@ -118,6 +118,8 @@ export type { TrainOptions } from "./lib/train/run.ts";
 export type { EpisodeOptions, EpisodeResult } from "./lib/train/episodes.ts";
 export type { SessionResult } from "./lib/train/session.ts";
 export { loadState, saveState } from "./lib/run_state.ts";
+export { BUFFER_BLOCK_ROWS, SavedBlocks } from "./lib/buffer_blocks.ts";
+export type { SavedBlock } from "./lib/buffer_blocks.ts";
 export type { PartialEpisode, TrainingState } from "./lib/run_state.ts";
 export type { LossSums } from "./lib/train/episode_log.ts";
 export { mean, median, sampleStd } from "./lib/stats.ts";

@@ -7,6 +7,12 @@
  */
 import type { Pcg32 } from "./rng.ts";
 
+/**
+ * Rows of a block: the unit in which checkpoints save the buffer, and in which it notes its
+ * changes ({@linkcode ReplayBuffer.blockStamp}) so that a save can keep what has not changed.
+ */
+export const BUFFER_BLOCK_ROWS = 16384;
+
 /** Shape of the transitions a {@linkcode ReplayBuffer} holds. */
 export interface ReplayBufferOptions {
   /** Maximum number of transitions; the oldest is overwritten when full. @default 100000 */
@@ -158,6 +164,9 @@ export class ReplayBuffer {
   // Sampling without replacement: stamp[i] === #stampValue marks index i as taken this draw.
   readonly #stamp: Uint32Array;
   #stampValue = 0;
+  // Each block's last write: the count of writes when one of its rows was last written.
+  readonly #blockWrites: Float64Array;
+  #writes = 0;
 
   /** An empty buffer holding up to `capacity` transitions of agents of the given sizes. */
   constructor(options: ReplayBufferOptions) {
@@ -189,6 +198,15 @@ export class ReplayBuffer {
     }
     this.#store = allocateBatch(capacity, options);
     this.#stamp = new Uint32Array(capacity);
+    this.#blockWrites = new Float64Array(Math.ceil(capacity / BUFFER_BLOCK_ROWS));
+  }
+
+  /**
+   * A number that changes whenever a row of block `block` (rows `block · BUFFER_BLOCK_ROWS`
+   * onwards) is written: equal stamps mean the block holds the same transitions.
+   */
+  blockStamp(block: number): number {
+    return this.#blockWrites[block];
   }
 
   /** Number of agents. */
@@ -238,6 +256,7 @@ export class ReplayBuffer {
     }
     this.#position = (row + 1) % this.capacity;
     if (this.#length < this.capacity) this.#length++;
+    this.#blockWrites[Math.floor(row / BUFFER_BLOCK_ROWS)] = ++this.#writes;
   }
 
   /**
@@ -352,5 +371,6 @@ export class ReplayBuffer {
     restore("truncations", state.truncations, store.truncations, n);
     this.#length = rows;
     this.#position = state.position;
+    this.#blockWrites.fill(++this.#writes);
   }
 }

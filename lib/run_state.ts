@@ -11,14 +11,24 @@ import type { ReplayBufferState } from "./replay_buffer.ts";
 import type { RngState } from "./rng.ts";
 import type { LossSums } from "./train/episode_log.ts";
 import { createHash } from "node:crypto";
+import {
+  blockChunks,
+  blockCount,
+  blockName,
+  blockRows,
+  BUFFER_BLOCK_ROWS,
+  bufferArrays,
+} from "./buffer_blocks.ts";
+import type { SavedBlock, SavedBlocks } from "./buffer_blocks.ts";
 import { UsageError } from "./errors.ts";
 import { exists, syncDir, writeFileSynced } from "./files.ts";
 
 /**
- * Version of the state format. Format 1 (the grid world's joint replay arrays) is still read
- * and converted on load.
+ * Version of the state format: 3 keeps the replay buffer in block files (`buffer_blocks.ts`).
+ * Format 2 (the buffer in `arrays.bin`) and format 1 (the grid world's joint replay arrays)
+ * are still read, format 1 converted on load.
  */
-export const STATE_FORMAT = 2;
+export const STATE_FORMAT = 3;
 
 /** An episode stopped after some steps: what its continuation needs. */
 export interface PartialEpisode {
@@ -94,7 +104,10 @@ async function testPause(): Promise<void> {
   if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Splits a state into JSON and one binary file of every typed array. */
+/**
+ * Splits a state into JSON and one binary file of the learner's typed arrays (the buffer's
+ * go into block files).
+ */
 function serialise(
   state: TrainingState,
 ): { json: Iterable<string>; chunks: Uint8Array[]; size: number } {
@@ -108,14 +121,6 @@ function serialise(
     arrays.push([`adam/${name}/m`, adam.m], [`adam/${name}/v`, adam.v]);
   }
   const { buffer } = state;
-  buffer.observations.forEach((a, i) => arrays.push([`buffer/observations/${i}`, a]));
-  buffer.nextObservations.forEach((a, i) => arrays.push([`buffer/nextObservations/${i}`, a]));
-  buffer.actions.forEach((a, i) => arrays.push([`buffer/actions/${i}`, a]));
-  arrays.push(
-    ["buffer/rewards", buffer.rewards],
-    ["buffer/terminations", buffer.terminations],
-    ["buffer/truncations", buffer.truncations],
-  );
   const entries: ArrayEntry[] = [];
   let offset = 0;
   for (const [name, array] of arrays) {
@@ -127,8 +132,6 @@ function serialise(
     });
     offset += array.length * 4;
   }
-  // Views of the arrays, written one after the other: nothing as large as the replay buffer is
-  // copied to save it.
   const chunks = arrays.map(([, array]) =>
     new Uint8Array(array.buffer, array.byteOffset, array.byteLength)
   );
@@ -147,7 +150,13 @@ function serialise(
     partial: state.partial,
     optimizers,
     counters: state.learner.counters,
-    buffer: { length: buffer.length, position: buffer.position, agents: buffer.actions.length },
+    buffer: {
+      length: buffer.length,
+      position: buffer.position,
+      agents: buffer.actions.length,
+      blockRows: BUFFER_BLOCK_ROWS,
+      arrays: bufferArrays(buffer).map(({ name, width }) => ({ name, width })),
+    },
     arrays: entries,
   });
   return { json: jsonWithHistory(json, state.history), chunks, size: offset };
@@ -182,9 +191,15 @@ export function stateDir(runDir: string): string {
 
 /**
  * Saves `state` as `<runDir>/checkpoint/state/` so that a kill at any instant leaves the
- * previous complete state or the new one: temporary directory, fsync, renames.
+ * previous complete state or the new one: temporary directory, fsync, renames. With `blocks`
+ * (the run's record of its last save), the buffer's unchanged blocks are hard links to the
+ * previous state's files, not written again.
  */
-export async function saveState(runDir: string, state: TrainingState): Promise<void> {
+export async function saveState(
+  runDir: string,
+  state: TrainingState,
+  blocks?: SavedBlocks,
+): Promise<void> {
   const parent = `${runDir}/checkpoint`;
   const final = stateDir(runDir);
   const temp = `${final}.tmp-${Deno.pid}`;
@@ -192,8 +207,9 @@ export async function saveState(runDir: string, state: TrainingState): Promise<v
   await Deno.mkdir(parent, { recursive: true });
   await Deno.remove(temp, { recursive: true }).catch(() => {});
   await Deno.mkdir(temp);
+  let saved: Map<number, SavedBlock>;
   try {
-    await writeStateFiles(temp, state);
+    saved = await writeStateFiles(temp, state, { previous: final, blocks });
   } catch (error) {
     // A full disk, say: leave the previous state as it was, and no half-written copy.
     await Deno.remove(temp, { recursive: true }).catch(() => {});
@@ -205,12 +221,19 @@ export async function saveState(runDir: string, state: TrainingState): Promise<v
   await testPause();
   await Deno.rename(temp, final);
   await syncDir(parent);
+  blocks?.commit(saved);
   if (hadState) await Deno.remove(old, { recursive: true });
 }
 
-async function writeStateFiles(temp: string, state: TrainingState): Promise<void> {
+async function writeStateFiles(
+  temp: string,
+  state: TrainingState,
+  { previous, blocks }: { previous: string; blocks?: SavedBlocks },
+): Promise<Map<number, SavedBlock>> {
   const { json, chunks, size } = serialise(state);
   await writeFileSynced(`${temp}/arrays.bin`, chunks);
+  const files: Manifest["files"] = { "arrays.bin": { size, sha256: sha256Chunks(chunks) } };
+  const saved = await writeBlocks(temp, state.buffer, { previous, blocks, files });
   await testPause();
   // state.json (tens of MB with a long run's history) is made, encoded and hashed a piece at a
   // time as it is written: never one string, nor one byte array.
@@ -227,18 +250,52 @@ async function writeStateFiles(temp: string, state: TrainingState): Promise<void
       }
     })(),
   );
-  const manifest: Manifest = {
-    format: STATE_FORMAT,
-    files: {
-      "arrays.bin": { size, sha256: sha256Chunks(chunks) },
-      "state.json": { size: jsonFile.size, sha256: jsonFile.hash.digest("hex") },
-    },
-  };
+  files["state.json"] = { size: jsonFile.size, sha256: jsonFile.hash.digest("hex") };
+  const manifest: Manifest = { format: STATE_FORMAT, files };
   await writeFileSynced(
     `${temp}/manifest.json`,
     new TextEncoder().encode(JSON.stringify(manifest, null, 1)),
   );
   await syncDir(temp);
+  return saved;
+}
+
+/**
+ * The buffer's block files in `temp`: a hard link to `previous`'s file for a block unchanged
+ * since the last save (when the file system allows), else written and hashed. Adds each to
+ * `files`; returns what was saved of each block.
+ */
+async function writeBlocks(
+  temp: string,
+  buffer: ReplayBufferState,
+  target: { previous: string; blocks?: SavedBlocks; files: Manifest["files"] },
+): Promise<Map<number, SavedBlock>> {
+  const { previous, blocks, files } = target;
+  const arrays = bufferArrays(buffer);
+  const saved = new Map<number, SavedBlock>();
+  for (let block = 0; block < blockCount(buffer.length); block++) {
+    const name = blockName(block), rows = blockRows(block, buffer.length);
+    let record = blocks?.unchanged(block, rows);
+    if (!record || !(await linked(`${previous}/${name}`, `${temp}/${name}`))) {
+      const chunks = blockChunks(arrays, { first: block * BUFFER_BLOCK_ROWS, rows });
+      await writeFileSynced(`${temp}/${name}`, chunks);
+      const size = chunks.reduce((total, chunk) => total + chunk.length, 0);
+      record = { stamp: blocks?.stampOf(block) ?? 0, rows, size, sha256: sha256Chunks(chunks) };
+    }
+    saved.set(block, record);
+    files[name] = { size: record.size, sha256: record.sha256 };
+  }
+  return saved;
+}
+
+/** Hard-links `from` as `to`; false where that fails (no such file, or no links there). */
+async function linked(from: string, to: string): Promise<boolean> {
+  try {
+    await Deno.link(from, to);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -300,9 +357,10 @@ export async function loadState(dir: string): Promise<TrainingState> {
   };
   const learner = learnerFrom(json, [...arrays.keys()], get);
   if (manifest.format === 1) return fromFormat1(json, learner, get);
+  const buffered = manifest.format === 2 ? get : await readBlocks(dir, manifest, json.buffer);
   const agents: number = json.buffer.agents;
   const perAgent = (name: string) =>
-    Array.from({ length: agents }, (_, i) => get<Float32Array>(`buffer/${name}/${i}`));
+    Array.from({ length: agents }, (_, i) => buffered<Float32Array>(`buffer/${name}/${i}`));
   return {
     ...pickCounters(json),
     env: json.env,
@@ -314,10 +372,53 @@ export async function loadState(dir: string): Promise<TrainingState> {
       observations: perAgent("observations"),
       nextObservations: perAgent("nextObservations"),
       actions: perAgent("actions"),
-      rewards: get("buffer/rewards"),
-      terminations: get("buffer/terminations"),
-      truncations: get("buffer/truncations"),
+      rewards: buffered("buffer/rewards"),
+      terminations: buffered("buffer/terminations"),
+      truncations: buffered("buffer/truncations"),
     },
+  };
+}
+
+/**
+ * The buffer's arrays from a format-3 state's block files, each file checked against its
+ * size and checksum in the manifest; returns the arrays by their format-2 names.
+ */
+async function readBlocks(
+  dir: string,
+  manifest: Manifest,
+  saved: { length: number; blockRows: number; arrays: { name: string; width: number }[] },
+): Promise<<T extends Typed>(name: string) => T> {
+  if (saved.blockRows !== BUFFER_BLOCK_ROWS) {
+    throw new UsageError(
+      `${dir}/state.json: blocks of ${saved.blockRows} rows, this version uses ${BUFFER_BLOCK_ROWS}`,
+    );
+  }
+  const arrays = saved.arrays.map(({ name, width }) => ({
+    name,
+    width,
+    array: new Float32Array(saved.length * width),
+  }));
+  for (let block = 0; block < blockCount(saved.length); block++) {
+    const bytes = await readCheckedFile(dir, blockName(block), manifest);
+    const rows = blockRows(block, saved.length);
+    const expected = arrays.reduce((total, { width }) => total + rows * width * 4, 0);
+    if (bytes.length !== expected) {
+      throw new UsageError(
+        `${dir}/${blockName(block)} holds ${bytes.length} bytes, not ${expected}`,
+      );
+    }
+    const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+    let at = 0;
+    for (const { array, width } of arrays) {
+      array.set(values.subarray(at, at + rows * width), block * BUFFER_BLOCK_ROWS * width);
+      at += rows * width;
+    }
+  }
+  const byName = new Map(arrays.map(({ name, array }) => [`buffer/${name}`, array]));
+  return <T extends Typed>(name: string): T => {
+    const array = byName.get(name);
+    if (!array) throw new UsageError(`${dir}/state.json: buffer array "${name}" is missing`);
+    return array as T;
   };
 }
 
@@ -338,9 +439,9 @@ async function readManifest(dir: string): Promise<Manifest> {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`${dir}/manifest.json is not valid JSON`);
   }
-  if (manifest.format !== STATE_FORMAT && manifest.format !== 1) {
+  if (![1, 2, STATE_FORMAT].includes(manifest.format)) {
     throw new UsageError(
-      `${dir}/manifest.json: format ${manifest.format}, this version reads 1 and ${STATE_FORMAT}`,
+      `${dir}/manifest.json: format ${manifest.format}, this version reads 1 to ${STATE_FORMAT}`,
     );
   }
   return manifest;
@@ -353,20 +454,25 @@ async function readCheckedFiles(
 ): Promise<Record<string, Uint8Array>> {
   const files: Record<string, Uint8Array> = {};
   for (const name of ["state.json", "arrays.bin"]) {
-    const expected = manifest.files?.[name];
-    if (!expected) throw new UsageError(`${dir}/manifest.json does not list ${name}`);
-    const bytes = await readStateFile(dir, name);
-    if (bytes.length !== expected.size) {
-      throw new UsageError(
-        `${dir}/${name} holds ${bytes.length} bytes, the manifest says ${expected.size}`,
-      );
-    }
-    if (await sha256(bytes) !== expected.sha256) {
-      throw new UsageError(`${dir}/${name} does not match its checksum in manifest.json`);
-    }
-    files[name] = bytes;
+    files[name] = await readCheckedFile(dir, name, manifest);
   }
   return files;
+}
+
+/** File `name` of a state, checked against its size and checksum in the manifest. */
+async function readCheckedFile(dir: string, name: string, manifest: Manifest): Promise<Uint8Array> {
+  const expected = manifest.files?.[name];
+  if (!expected) throw new UsageError(`${dir}/manifest.json does not list ${name}`);
+  const bytes = await readStateFile(dir, name);
+  if (bytes.length !== expected.size) {
+    throw new UsageError(
+      `${dir}/${name} holds ${bytes.length} bytes, the manifest says ${expected.size}`,
+    );
+  }
+  if (await sha256(bytes) !== expected.sha256) {
+    throw new UsageError(`${dir}/${name} does not match its checksum in manifest.json`);
+  }
+  return bytes;
 }
 
 /** The learner's networks (`net/…` arrays), optimizers' moments and counters. */

@@ -411,6 +411,17 @@ Deno.test("bad checkpoints and configs: one line naming the file and field, exit
       /arrays.bin does not match its checksum in manifest.json/,
     ],
     [
+      "corrupt-block",
+      async (d) => {
+        const path = `${d}/checkpoint/state/buffer-0.bin`;
+        const bytes = await Deno.readFile(path);
+        bytes[8] ^= 0xff;
+        await Deno.writeFile(path, bytes);
+      },
+      [],
+      /buffer-0.bin does not match its checksum in manifest.json/,
+    ],
+    [
       "truncated",
       async (d) => {
         const path = `${d}/checkpoint/state/arrays.bin`;
@@ -599,4 +610,27 @@ Deno.test({
       assert.ok(unmounted.success, `umount ${disk}: ${decode(unmounted.stderr)}`);
     }
   },
+});
+
+Deno.test("a run saved in the previous state format (2: the buffer in arrays.bin) resumes exactly", async () => {
+  // tests/fixtures/run_format2: `deno task train --episodes 3 --seed 7 --actor-hidden 8,8
+  // --critic-hidden 8,8` by the version before format 3 (commit 99a1540).
+  const dir = `${work}/format2`;
+  const copied = await exec("cp", ["-r", `${ROOT}/tests/fixtures/run_format2`, dir]);
+  assert.ok(copied.success, decode(copied.stderr));
+  assert.equal(JSON.parse(await Deno.readTextFile(`${stateDir(dir)}/manifest.json`)).format, 2);
+  const resumed = await run(["--resume", dir, "--episodes", "5"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout + resumed.stderr, /Resuming .*format2 after episode 3/);
+  const fresh = `${work}/format2-fresh`;
+  const flags = ["--seed", "7", "--actor-hidden", "8,8", "--critic-hidden", "8,8", "--quiet"];
+  const whole = await run([...flags, "--episodes", "5", "--out", fresh]);
+  assert.equal(whole.code, 0, whole.stderr);
+  assert.equal(
+    await Deno.readTextFile(`${dir}/metrics.csv`),
+    await Deno.readTextFile(`${fresh}/metrics.csv`),
+  );
+  const manifest = JSON.parse(await Deno.readTextFile(`${stateDir(dir)}/manifest.json`));
+  assert.equal(manifest.format, 3, "saved again in today's format");
+  assert.ok("buffer-0.bin" in manifest.files);
 });

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { SavedBlocks } from "../buffer_blocks.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import type { AgentShape } from "../agent/algorithm.ts";
 import { InlineLearner } from "../agent/learner.ts";
@@ -154,6 +155,8 @@ export class TrainingRun extends TrainingSession {
   #elapsedBefore = 0;
   #metricsFile: MetricsFile | undefined;
   #status: StatusLine | undefined;
+  /** The buffer's blocks as last saved: a checkpoint writes only those changed since. */
+  readonly #savedBlocks = new SavedBlocks((block) => this.buffer.blockStamp(block));
   #start = performance.now();
 
   private constructor(parts: SessionParts, options: TrainOptions) {
@@ -305,7 +308,7 @@ export class TrainingRun extends TrainingSession {
       learner,
       buffer: this.buffer.exportState(),
       env: this.env.getState(),
-    });
+    }, this.#savedBlocks);
   }
 
   /**
