@@ -104,3 +104,12 @@ Deno.test("RowForward: refuses a description that does not fit its layers", () =
 Deno.test("the one-row kernel compiles synchronously in a browser (a module under 4 KB)", () => {
   assert.ok(atob(ROW_FORWARD_WASM_BASE64).length < 4096);
 });
+
+Deno.test("Mlp.forward: into a given output array, the same values; a wrong length is refused", () => {
+  const net = Mlp.init([6, 16, 5], new Pcg32(9));
+  const x = [1, 0, -2, 0.5, 0, 3];
+  const output = new Float64Array(5);
+  assert.equal(net.forward(x, output), output);
+  assertSameBits(output, net.forward(x), "the same outputs");
+  assert.throws(() => net.forward(x, new Float64Array(4)), /gives 5 outputs, not 4/);
+});

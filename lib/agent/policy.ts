@@ -93,16 +93,27 @@ export function selectActions(
 ): Action[] {
   const { mode, rng, spaces, noise = 0 } = choice;
   return actors.map((actor, i) => {
-    const output = actor.forward(observations[i]);
     const space = spaces?.[i];
     if (space?.kind === "box") {
+      const output = actor.forward(observations[i]); // becomes the action
       const last = actor.activations[actor.activations.length - 1];
       return boxAction(output, space, { noise, rng, output: last === "tanh" ? last : "sigmoid" });
     }
+    const output = actor.forward(
+      observations[i],
+      logitsScratch(actor.sizes[actor.sizes.length - 1]),
+    );
     if (mode === "greedy") return argmax(output);
     if (!rng) throw new Error("Sampling actions needs a random number generator");
     return sampleCategorical(output, rng.nextFloat());
   });
+}
+
+/** Logits of a discrete actor, read at once: one array per width, reused. */
+const logitsByWidth: Float64Array[] = [];
+
+function logitsScratch(width: number): Float64Array {
+  return (logitsByWidth[width] ??= new Float64Array(width));
 }
 
 function boxAction(

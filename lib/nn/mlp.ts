@@ -172,15 +172,19 @@ export class Mlp {
   /**
    * One observation through the network in float64 (cheaper than a tfjs call for batch 1),
    * on a WebAssembly kernel ({@linkcode RowForward}), which keeps a copy of the parameters
-   * until {@linkcode Mlp.touch} marks them changed. Returns a new array of `sizes[n]`
-   * outputs.
+   * until {@linkcode Mlp.touch} marks them changed. Returns the `sizes[n]` outputs, in
+   * `output` when given (for a caller that reads them at once), else in a new array.
    */
-  forward(input: ArrayLike<number>): Float64Array {
+  forward(input: ArrayLike<number>, output?: Float64Array): Float64Array {
     if (input.length !== this.sizes[0]) {
       throw new RangeError(`Network expects ${this.sizes[0]} inputs, got ${input.length}`);
     }
+    const width = this.sizes[this.sizes.length - 1];
+    if (output && output.length !== width) {
+      throw new RangeError(`Network gives ${width} outputs, not ${output.length}`);
+    }
     this.#rowForward ??= new RowForward(this.sizes, this.activations);
-    return this.#rowForward.run(this.params, this.#version, input);
+    return this.#rowForward.run(this.params, this.#version, input, output);
   }
 }
 

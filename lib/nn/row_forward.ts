@@ -159,9 +159,15 @@ export class RowForward {
   /**
    * The outputs for `input` of the network with flat parameters `params` (the layout of
    * `Mlp.params`) at `version` (their copy is taken again when it differs from the last
-   * call's), as a new array.
+   * call's): written into `output` when given, else into a new array (in Deno a new typed
+   * array costs about 1.3 µs, more than a tenth of the call).
    */
-  run(params: Float32Array, version: number, input: ArrayLike<number>): Float64Array {
+  run(
+    params: Float32Array,
+    version: number,
+    input: ArrayLike<number>,
+    output?: Float64Array,
+  ): Float64Array {
     const offset = this.#offset();
     const { f32, f64 } = memoryViews();
     const { params: at, rows } = this.#layout;
@@ -171,7 +177,9 @@ export class RowForward {
     }
     f64.set(input, (offset + rows[0]) / 8);
     loadKernel().forward(offset);
-    const output = (offset + rows[rows.length - 1]) / 8;
-    return f64.slice(output, output + this.sizes[this.sizes.length - 1]);
+    const from = (offset + rows[rows.length - 1]) / 8, width = this.sizes[this.sizes.length - 1];
+    const out = output ?? new Float64Array(width);
+    for (let k = 0; k < width; k++) out[k] = f64[from + k];
+    return out;
   }
 }
