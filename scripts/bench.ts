@@ -516,7 +516,9 @@ function benchEnvironments(options: BenchOptions, numbers: Numbers) {
  * actor 18 → 64 → 64 → 5 on its own observation, a sampled action): the acting half of every
  * training step (the other half of the forward passes is the greedy probe episode's).
  */
-async function actingMicroseconds(options: BenchOptions): Promise<number> {
+export async function actingMicroseconds(
+  options: Pick<BenchOptions, "seed" | "repeats">,
+): Promise<number> {
   const config = configFromRecord(
     JSON.parse(
       await Deno.readTextFile(new URL("../configs/mpe/simple_spread.json", import.meta.url)),

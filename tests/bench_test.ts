@@ -4,6 +4,7 @@
  * performance lives in the bench, not in tests).
  */
 import assert from "node:assert/strict";
+import { actingMicroseconds } from "../scripts/bench.ts";
 import { assertUsageError, runScript } from "./_run.ts";
 
 Deno.test("bench runs the grid-world run and the mpe section and writes its numbers", async () => {
@@ -64,4 +65,9 @@ Deno.test("bench refuses bad flags with one line and exit code 2", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("bench times a joint action of the paper preset's actors", async () => {
+  const microseconds = await actingMicroseconds({ seed: 0, repeats: 1 });
+  assert.ok(Number.isFinite(microseconds) && microseconds > 0, `${microseconds} µs`);
 });
