@@ -57,7 +57,12 @@ export { Pcg64 } from "./lib/env/mpe/numpy_random.ts";
 export type { NumpyPcg64State, Pcg64State } from "./lib/env/mpe/numpy_random.ts";
 export { Pcg32 } from "./lib/rng.ts";
 export type { RngState } from "./lib/rng.ts";
-export { allocateBatch, ReplayBuffer, replayBufferBytes } from "./lib/replay_buffer.ts";
+export {
+  allocateBatch,
+  BUFFER_BLOCK_ROWS,
+  ReplayBuffer,
+  replayBufferBytes,
+} from "./lib/replay_buffer.ts";
 export type {
   Batch,
   ReplayBufferOptions,
@@ -118,7 +123,7 @@ export type { TrainOptions } from "./lib/train/run.ts";
 export type { EpisodeOptions, EpisodeResult } from "./lib/train/episodes.ts";
 export type { SessionResult } from "./lib/train/session.ts";
 export { loadState, saveState } from "./lib/run_state.ts";
-export { BUFFER_BLOCK_ROWS, SavedBlocks } from "./lib/buffer_blocks.ts";
+export { SavedBlocks } from "./lib/buffer_blocks.ts";
 export type { SavedBlock } from "./lib/buffer_blocks.ts";
 export type { PartialEpisode, TrainingState } from "./lib/run_state.ts";
 export type { LossSums } from "./lib/train/episode_log.ts";

@@ -39,8 +39,6 @@
 import type { ReplayBufferState } from "./replay_buffer.ts";
 import { BUFFER_BLOCK_ROWS } from "./replay_buffer.ts";
 
-export { BUFFER_BLOCK_ROWS };
-
 /** One of the buffer's arrays, and its values per row. */
 export interface BufferArray {
   /** Its name in a state (`observations/0`, `rewards`, …). */

@@ -7,18 +7,12 @@
  */
 import type { LearnerState } from "./agent/algorithm.ts";
 import type { AdamState } from "./nn/adam.ts";
+import { BUFFER_BLOCK_ROWS } from "./replay_buffer.ts";
 import type { ReplayBufferState } from "./replay_buffer.ts";
 import type { RngState } from "./rng.ts";
 import type { LossSums } from "./train/episode_log.ts";
 import { createHash } from "node:crypto";
-import {
-  blockChunks,
-  blockCount,
-  blockName,
-  blockRows,
-  BUFFER_BLOCK_ROWS,
-  bufferArrays,
-} from "./buffer_blocks.ts";
+import { blockChunks, blockCount, blockName, blockRows, bufferArrays } from "./buffer_blocks.ts";
 import type { SavedBlock, SavedBlocks } from "./buffer_blocks.ts";
 import { UsageError } from "./errors.ts";
 import { exists, syncDir, writeFileSynced } from "./files.ts";

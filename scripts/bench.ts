@@ -519,12 +519,7 @@ function benchEnvironments(options: BenchOptions, numbers: Numbers) {
 export async function actingMicroseconds(
   options: Pick<BenchOptions, "seed" | "repeats">,
 ): Promise<number> {
-  const config = configFromRecord(
-    JSON.parse(
-      await Deno.readTextFile(new URL("../configs/mpe/simple_spread.json", import.meta.url)),
-    ),
-    "configs/mpe/simple_spread.json",
-  );
+  const config = await paperPreset();
   const env = makeTrainingEnv(config), rng = new Pcg32(options.seed);
   const actors = agentShapes(env).map((shape) =>
     Mlp.init([shape.observationSize, ...config.actorHidden, shape.actionSize], rng)
@@ -819,13 +814,18 @@ async function mpeCases(seed: number, steps: number): Promise<MpeCase[]> {
     epsilonEnd: 0,
     ...run,
   }, "the peer's simple_spread_v3 hyperparameters");
-  const presetPath = new URL("../configs/mpe/simple_spread.json", import.meta.url).pathname;
-  const preset = JSON.parse(await Deno.readTextFile(presetPath));
-  const paper = configFromRecord({ ...preset, ...run }, presetPath);
+  const paper = await paperPreset(run);
   return [
     { name: "peer", label: "peer's hyperparameters", config: peer },
     { name: "paper", label: "paper preset", config: paper },
   ];
+}
+
+/** The paper's preset, `configs/mpe/simple_spread.json`, with `overrides`. */
+async function paperPreset(overrides: Partial<TrainConfig> = {}): Promise<TrainConfig> {
+  const path = new URL("../configs/mpe/simple_spread.json", import.meta.url).pathname;
+  const preset = JSON.parse(await Deno.readTextFile(path));
+  return configFromRecord({ ...preset, ...overrides }, path);
 }
 
 /** Square products, small to large, whose best rate bounds every product from above. */

@@ -3,8 +3,8 @@
  * last one and hard-links the rest from the previous state, and the state loads back whole.
  */
 import assert from "node:assert/strict";
-import { BUFFER_BLOCK_ROWS, SavedBlocks } from "../lib/buffer_blocks.ts";
-import { ReplayBuffer } from "../lib/replay_buffer.ts";
+import { SavedBlocks } from "../lib/buffer_blocks.ts";
+import { BUFFER_BLOCK_ROWS, ReplayBuffer } from "../lib/replay_buffer.ts";
 import { loadState, saveState, stateDir } from "../lib/run_state.ts";
 import type { TrainingState } from "../lib/run_state.ts";
 

@@ -11,7 +11,7 @@
  * product, and a transposed left-hand operand (`Aᵀ·B`, every weight gradient) needs a
  * separate `tf.transpose` first; here `A` is read through strides.
  *
- * `deno task build-gemm` compiles this text into `gemm_wasm.ts`.
+ * `deno task build-wasm` compiles this text into `gemm_wasm.ts`.
  *
  * The exported function, with every pointer a byte offset in the imported memory and every
  * stride in floats:

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { SavedBlocks } from "../buffer_blocks.ts";
 import * as tf from "@tensorflow/tfjs-core";
+import { SavedBlocks } from "../buffer_blocks.ts";
 import type { AgentShape } from "../agent/algorithm.ts";
 import { InlineLearner } from "../agent/learner.ts";
 import { ParallelLearner } from "../agent/parallel.ts";
