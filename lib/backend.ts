@@ -10,10 +10,36 @@
 import * as tf from "@tensorflow/tfjs-core";
 // Imported for its side effect: registers the "wasm" backend with tfjs-core.
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
+import { withSharedMemory } from "./nn/shared_memory.ts";
 import { loadGemm } from "./nn/wasm_gemm.ts";
 
 /** The backend every run uses. */
 export const BACKEND = "wasm";
+
+/** tfjs-wasm's binaries, by the names `setWasmPaths` takes; Deno loads the SIMD one. */
+const WASM_BINARIES = [
+  "tfjs-backend-wasm.wasm",
+  "tfjs-backend-wasm-simd.wasm",
+  "tfjs-backend-wasm-threaded-simd.wasm",
+] as const;
+
+/**
+ * Under Deno, has tfjs-wasm load its SIMD binary with the memory marked shared
+ * (`withSharedMemory`), so that the product helper's thread (`product_helper.ts`) can compute
+ * in the tensors where they are. The code is unchanged, and a shared memory runs it as fast.
+ * Pages (`web/`) set their own paths and keep the binary as it is.
+ */
+async function shareWasmMemory(): Promise<void> {
+  if (!("Deno" in globalThis)) return;
+  const dist = import.meta.resolve("@tensorflow/tfjs-backend-wasm");
+  const paths: Record<string, string> = {};
+  for (const name of WASM_BINARIES) paths[name] = new URL(name, dist).href;
+  const simd = WASM_BINARIES[1];
+  const bytes = new Uint8Array(await (await fetch(paths[simd])).arrayBuffer());
+  const blob = new Blob([withSharedMemory(bytes)], { type: "application/wasm" });
+  paths[simd] = URL.createObjectURL(blob);
+  wasm.setWasmPaths(paths, true);
+}
 
 let ready: Promise<void> | undefined;
 let chosen: string | undefined;
@@ -36,6 +62,7 @@ export function initBackend(backend: "wasm" | "cpu" = BACKEND): Promise<void> {
   ready = (async () => {
     // tfjs logs a hint about tfjs-node on first use under Deno (it looks like Node); silence it.
     tf.env().set("IS_TEST", true);
+    if (backend === "wasm") await shareWasmMemory();
     const ok = await tf.setBackend(backend);
     if (!ok || tf.getBackend() !== backend) {
       throw new Error(`Could not initialise the tfjs "${backend}" backend`);

@@ -97,21 +97,44 @@ Deno.test("product() with a helper thread on the last rows: still bit for bit, e
       assert.equal(SPLIT_MIN_MULTIPLY_ADDS, 256 * 64 * 8);
       assert.equal(helper.requests, splits + 1);
       assert.deepEqual(Array.from(c.dataSync().slice(-2)), [64, 64]);
-      // Operands of more than the shared memory's first megabyte: it grows.
+      // The helper computes in the backend's memory, also after it grows: operands beyond
+      // the size it had when the helper started.
+      const bytes = helper.memory.buffer.byteLength;
+      const big = tf.zeros([bytes / 4]);
       const rng = new Pcg32(9);
       const a = tf.tensor2d(values(2048 * 300, rng), [2048, 300]);
       const b = tf.tensor2d(values(300 * 64, rng), [300, 64]);
+      assert.ok(helper.memory.buffer.byteLength > bytes + 4 * 2048 * 300);
       assertSameBits(product(a, b), tf.matMul(a, b), "[2048,300]x[300,64]");
       assert.equal(helper.requests, splits + 2);
+      big.dispose();
     });
   } finally {
     useRowHelper(undefined);
     await helper.close();
   }
   assert.throws(
-    () => helper.begin(new ArrayBuffer(0), {} as never, 0),
+    () => helper.begin({} as never, 0),
     { message: "the product helper is closed" },
   );
+  // It computes in a shared memory only; a helper on another memory than the backend's is
+  // refused by the product rather than left to compute elsewhere.
+  await assert.rejects(
+    () => ProductHelper.start(new WebAssembly.Memory({ initial: 1 })),
+    { message: "the product helper needs a shared memory, and this one is not shared" },
+  );
+  const elsewhere = await ProductHelper.start(
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }),
+  );
+  try {
+    useRowHelper(elsewhere, 0);
+    assert.throws(() => tf.tidy(() => product(tf.ones([8, 8]), tf.ones([8, 8]))), {
+      message: "the product helper computes in another memory than the wasm backend's",
+    });
+  } finally {
+    useRowHelper(undefined);
+    await elsewhere.close();
+  }
 });
 
 Deno.test("product() refuses mismatched shapes in one line and sums nothing to the bias", () => {

@@ -1,6 +1,6 @@
 /**
- * The control block at the start of a product helper's shared memory (`product_helper.ts`),
- * as `Int32Array` indices: the thread that asks and the helper thread meet only here.
+ * The control block of a product helper (`product_helper.ts`), a small `SharedArrayBuffer` of
+ * its own, as `Int32Array` indices: the thread that asks and the helper thread meet only here.
  *
  * @module
  */
@@ -13,7 +13,7 @@ export const DONE = 1;
 export const FAILED = 2;
 /** The 11 arguments of `gemm` of the latest request start here. */
 export const ARGUMENTS = 4;
-/** The control block's size in bytes; the operands follow it. */
+/** The control block's size in bytes. */
 export const CONTROL_BYTES = 64;
 /** `REQUEST`'s value that asks the helper to stop. */
 export const STOP = -1;

@@ -1,6 +1,6 @@
 /**
  * The product helper's thread (`product_helper.ts`): it instantiates the kernel on the
- * shared memory it is sent, answers "ready", then serves requests until asked to stop.
+ * shared memory it is sent (tfjs-wasm's), answers "ready", then serves requests until asked to stop.
  * Between requests it spins for {@linkcode SPIN_MS}, as the products of an update round
  * follow each other closely, and then sleeps in `Atomics.wait`.
  *
@@ -43,11 +43,10 @@ function serve(control: Int32Array, gemm: Gemm): void {
 
 parentPort?.once(
   "message",
-  (init: { memory: WebAssembly.Memory; bytes: Uint8Array<ArrayBuffer> }) => {
+  (init: { memory: WebAssembly.Memory; control: Int32Array; bytes: Uint8Array<ArrayBuffer> }) => {
     const module = new WebAssembly.Module(init.bytes);
     const instance = new WebAssembly.Instance(module, { env: { memory: init.memory } });
-    const control = new Int32Array(init.memory.buffer, 0, ARGUMENTS + 11);
     parentPort!.postMessage("ready");
-    serve(control, instance.exports.gemm as Gemm);
+    serve(init.control, instance.exports.gemm as Gemm);
   },
 );

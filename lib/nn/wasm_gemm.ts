@@ -27,6 +27,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { GEMM_WASM_BASE64 } from "./gemm_wasm.ts";
+import { withSharedMemory } from "./shared_memory.ts";
 
 /** The kernel's name in tfjs's registry. */
 const KERNEL_NAME = "MaddpgGemm";
@@ -59,28 +60,25 @@ export interface ProductOptions {
   mask?: tf.Tensor2D;
 }
 
-let compiled: WebAssembly.Module | undefined;
+/** The kernel compiled for a memory that is not shared (0) and for a shared one (1). */
+const compiled: [WebAssembly.Module?, WebAssembly.Module?] = [];
 const kernels = new WeakMap<object, GemmFunction>();
 
-/** The kernel module's bytes. */
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(GEMM_WASM_BASE64), (c) => c.charCodeAt(0));
+/**
+ * The kernel module's bytes, for a memory that is `shared` or not: for a shared one (of at most
+ * 65 536 pages) the same module with its memory import marked shared (`withSharedMemory`).
+ */
+export function gemmBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const bytes = Uint8Array.from(atob(GEMM_WASM_BASE64), (c) => c.charCodeAt(0));
+  return shared ? withSharedMemory(bytes) : bytes;
 }
 
-/** The memory import's name and kind: `"memory"` (6 bytes), then 2 for a memory. */
-const MEMORY_IMPORT = [6, ...new TextEncoder().encode("memory"), 2];
-
 /**
- * The kernel's bytes for a shared memory (of at most 65 536 pages): the same module with its
- * memory import's limits flag 1 (a maximum) set to 3 (a maximum, shared).
+ * Whether `memory` is shared between threads (never on a page that is not cross-origin
+ * isolated, where `SharedArrayBuffer` is not even defined).
  */
-export function sharedGemmBytes(): Uint8Array<ArrayBuffer> {
-  const bytes = moduleBytes();
-  const at = bytes.findIndex((_, i) => MEMORY_IMPORT.every((b, j) => bytes[i + j] === b));
-  const flag = at + MEMORY_IMPORT.length;
-  if (at < 0 || bytes[flag] !== 1) throw new Error("the kernel's memory import was not found");
-  bytes[flag] = 3;
-  return bytes;
+export function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
 }
 
 /** The current tfjs backend, as the wasm backend's internals. */
@@ -92,6 +90,14 @@ function wasmBackend(): WasmBackendInternals {
 }
 
 /**
+ * tfjs-wasm's memory, where every tensor of the current wasm backend lives: shared under Deno
+ * (`initBackend` has tfjs load it so), so that a helper thread can compute in it.
+ */
+export function backendMemory(): WebAssembly.Memory {
+  return wasmBackend().wasm.asm.memory;
+}
+
+/**
  * Compiles and instantiates the kernel on the current wasm backend, asynchronously:
  * `initBackend` calls it, since a browser's main thread refuses to compile a module of more
  * than 4 KB synchronously. Elsewhere {@linkcode product} would do it on first use.
@@ -99,9 +105,9 @@ function wasmBackend(): WasmBackendInternals {
 export async function loadGemm(): Promise<void> {
   const backend = wasmBackend();
   if (kernels.has(backend)) return;
-  compiled ??= await WebAssembly.compile(moduleBytes());
-  const memory = backend.wasm.asm.memory;
-  const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
+  const memory = backend.wasm.asm.memory, shared = Number(isShared(memory));
+  const module = compiled[shared] ??= await WebAssembly.compile(gemmBytes(shared === 1));
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
   kernels.set(backend, instance.exports.gemm as GemmFunction);
 }
 
@@ -109,9 +115,9 @@ export async function loadGemm(): Promise<void> {
 function gemmOf(backend: WasmBackendInternals): GemmFunction {
   let gemm = kernels.get(backend);
   if (gemm) return gemm;
-  compiled ??= new WebAssembly.Module(moduleBytes());
-  const memory = backend.wasm.asm.memory;
-  gemm = new WebAssembly.Instance(compiled, { env: { memory } }).exports.gemm as GemmFunction;
+  const memory = backend.wasm.asm.memory, shared = Number(isShared(memory));
+  const module = compiled[shared] ??= new WebAssembly.Module(gemmBytes(shared === 1));
+  gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm as GemmFunction;
   kernels.set(backend, gemm);
   return gemm;
 }
@@ -153,23 +159,24 @@ export function gemmArguments(call: GemmCall): number[] {
  * the same order, so results are bit-identical to computing all rows here.
  */
 export interface RowHelper {
+  /** The memory the helper computes in: the wasm backend's. */
+  readonly memory: WebAssembly.Memory;
   /** Starts rows `from`…`call.m - 1` of `call` (offsets in `memory`) on the other thread. */
-  begin(memory: ArrayBufferLike, call: GemmCall, from: number): void;
-  /** Waits for those rows and writes them into `call.c` in `memory`. */
-  end(memory: ArrayBufferLike): void;
+  begin(call: GemmCall, from: number): void;
+  /** Waits until those rows of `call.c` are written. */
+  end(): void;
 }
 
 /** Products of fewer multiply-adds than this run on one thread: waking a helper costs more. */
 export const SPLIT_MIN_MULTIPLY_ADDS = 1 << 17;
 
 /**
- * The share of a split product's rows that this thread computes. The helper starts later
- * (this thread first copies its operands) and reads them from another core's cache, so it
- * gets fewer rows: in profiles of the paper preset's update rounds, this thread waited for the
- * helper in 7.7% of its samples at one half, 2.9% at 0.56 and 2.5% at 0.62, and 0.56 took the
- * fewest samples in all.
+ * The share of a split product's rows that this thread computes: one half, as the helper
+ * computes a row as fast as this thread. Timed around the paper preset's split products with
+ * the helper given 70% of the rows (so that this thread always waits for it), the helper's
+ * time per row was 1.00–1.03 times this thread's (medians of about 5 900 products, two runs).
  */
-const MAIN_ROWS_SHARE = 0.56;
+const MAIN_ROWS_SHARE = 0.5;
 
 let rowHelper: RowHelper | undefined;
 let splitMinimum = SPLIT_MIN_MULTIPLY_ADDS;
@@ -193,11 +200,13 @@ function runGemm(backend: WasmBackendInternals, call: GemmCall): void {
   if (!helper || call.m < 2 || call.m * call.k * call.n < splitMinimum) {
     return gemm(...gemmArguments(call));
   }
+  if (helper.memory !== backend.wasm.asm.memory) {
+    throw new Error("the product helper computes in another memory than the wasm backend's");
+  }
   const from = Math.round(call.m * MAIN_ROWS_SHARE);
-  const memory = backend.wasm.asm.memory.buffer;
-  helper.begin(memory, call, from);
+  helper.begin(call, from);
   gemm(...gemmArguments({ ...call, m: from }));
-  helper.end(memory);
+  helper.end();
 }
 
 /** The tfjs kernel: inputs `a`, `b`, optionally `bias` or `mask`; attributes `transposeA`, `relu`. */
