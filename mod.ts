@@ -76,6 +76,7 @@ export type { Activation } from "./lib/nn/activation.ts";
 export { Adam, clipGradNorm } from "./lib/nn/adam.ts";
 export type { AdamOptions, AdamState } from "./lib/nn/adam.ts";
 export { TfMlp } from "./lib/nn/tf_mlp.ts";
+export type { InputColumns } from "./lib/nn/tf_mlp.ts";
 export { gumbelSoftmax, gumbelSoftmaxBackward } from "./lib/nn/gumbel.ts";
 export type { GumbelSoftmaxOptions } from "./lib/nn/gumbel.ts";
 export {

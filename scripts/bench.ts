@@ -324,10 +324,19 @@ function roundMatMuls(config: TrainConfig, shapes: readonly AgentShape[]) {
   return countShapes(products);
 }
 
-/** `TfMlp.inputGradient`: `[B,out]x[out,in]` per layer (`[B,1]x[1,in]` when out = 1). */
-function inputGradientMatMuls(sizes: readonly number[], rows: number): MatMulShape[] {
+/**
+ * `TfMlp.inputGradient` of `columns` input columns: `[B,out]x[out,in]` per layer
+ * (`[B,1]x[1,in]` when out = 1), the first layer's only `[B,out]x[out,columns]`.
+ */
+function inputGradientMatMuls(
+  sizes: readonly number[],
+  rows: number,
+  columns: number,
+): MatMulShape[] {
   const products: MatMulShape[] = [];
-  for (let l = sizes.length - 2; l >= 0; l--) products.push([rows, sizes[l + 1], sizes[l]]);
+  for (let l = sizes.length - 2; l >= 0; l--) {
+    products.push([rows, sizes[l + 1], l === 0 ? columns : sizes[l]]);
+  }
   return products;
 }
 
@@ -336,7 +345,7 @@ function inputGradientMatMuls(sizes: readonly number[], rows: number): MatMulSha
  * - `beginRound`: every target actor on o'_j (N actor forwards);
  * - per agent i: target critic i on x' (1 forward), critic i's regression (1 forward, 1
  *   backward), actor i's gradient: actor i forward, critic i forward on the joint action with
- *   its own replaced, critic i's input gradient, actor i backward.
+ *   its own replaced, critic i's input gradient at agent i's action, actor i backward.
  */
 function maddpgRoundMatMuls(config: TrainConfig, shapes: readonly AgentShape[]) {
   const rows = config.batchSize;
@@ -347,7 +356,9 @@ function maddpgRoundMatMuls(config: TrainConfig, shapes: readonly AgentShape[]) 
     products.push(...forwardMatMuls(critic, rows), ...forwardMatMuls(critic, rows));
     products.push(...backwardMatMuls(critic, rows));
     products.push(...forwardMatMuls(sizes, rows), ...forwardMatMuls(critic, rows));
-    products.push(...inputGradientMatMuls(critic, rows), ...backwardMatMuls(sizes, rows));
+    const ownActions = sizes[sizes.length - 1];
+    products.push(...inputGradientMatMuls(critic, rows, ownActions));
+    products.push(...backwardMatMuls(sizes, rows));
   }
   return countShapes(products);
 }

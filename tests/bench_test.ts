@@ -23,12 +23,13 @@ Deno.test("bench runs the grid-world run and the mpe section and writes its numb
     // The FLOPs of one round at the peer's shapes (3 agents, batch B = 256, 18-64-64-5
     // actors, 69-64-64-1 critics), by hand, in multiply-adds per batch row: actor forward
     // 18·64 + 64·64 + 64·5 = 5 568, critic forward 69·64 + 64·64 + 64 = 8 576, critic input
-    // gradient 8 576, critic backward (weights, biases, deltas) 129 + 8 256 + 4 480 = 12 865,
-    // actor backward 645 + 8 256 + 1 216 = 10 117. Per agent: 3 critic forwards, 1 critic
-    // backward, 1 input gradient, 1 actor forward and backward = 62 854; the round's target
-    // actions add 3 actor forwards: 3·62 854 + 3·5 568 = 205 266, × 2 × 256 = 105 096 192.
-    assert.equal(numbers.mpe_round_gflop_peer, 0.105096192);
-    assert.equal(numbers.mpe_round_gflop_paper, 0.420384768); // batch 1 024: four times
+    // gradient at the agent's own 5 action inputs 64 + 64·64 + 64·5 = 4 480, critic backward
+    // (weights, biases, deltas) 129 + 8 256 + 4 480 = 12 865, actor backward 645 + 8 256 +
+    // 1 216 = 10 117. Per agent: 3 critic forwards, 1 critic backward, 1 input gradient, 1
+    // actor forward and backward = 58 758; the round's target actions add 3 actor forwards:
+    // 3·58 758 + 3·5 568 = 192 978, × 2 × 256 = 98 804 736.
+    assert.equal(numbers.mpe_round_gflop_peer, 0.098804736);
+    assert.equal(numbers.mpe_round_gflop_paper, 0.395218944); // batch 1 024: four times
     // 600 steps of 25-step episodes, a round every 15 steps once the buffer holds more than
     // a batch: steps 270, 285, …, 600 for batch 256; none for batch 1 024.
     assert.equal(numbers.mpe_run_peer_update_rounds, 23);

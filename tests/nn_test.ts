@@ -196,6 +196,37 @@ for (const hidden of ["relu", "tanh", "sigmoid", "linear"] as const) {
   }
 }
 
+Deno.test("TfMlp inputGradient of some input columns equals those columns of the whole, bit for bit", () => {
+  const sizes = [69, 64, 64, 1];
+  const net = Mlp.init(sizes, new Pcg32(11), { activations: ["relu", "relu", "linear"] });
+  const rng = new Pcg32(12), rows = 37;
+  const tfNet = new TfMlp(net);
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const x = tf.tensor2d(Float32Array.from({ length: rows * 69 }, () => rng.uniform(-1, 1)), [
+      rows,
+      69,
+    ]);
+    const trace = tfNet.forwardTrace(x);
+    const dOut = tf.fill([rows, 1], -1 / rows) as tf.Tensor2D;
+    const whole = tfNet.inputGradient(trace, dOut).arraySync();
+    for (const [from, count] of [[54, 5], [0, 1], [64, 5], [0, 69], [3, 8]]) {
+      const part = tfNet.inputGradient(trace, dOut, { from, count });
+      assert.deepEqual(part.shape, [rows, count]);
+      const expected = whole.map((row) => row.slice(from, from + count));
+      assert.deepEqual(part.arraySync(), expected, `columns ${from}…${from + count - 1}`);
+    }
+    assert.throws(
+      () => tfNet.inputGradient(trace, dOut, { from: 66, count: 5 }),
+      { message: "input columns 66…70 of 69 inputs" },
+    );
+  });
+  // The kept columns of W^T are freed with the network's other tensors.
+  assert.ok(tf.memory().numTensors > before);
+  tfNet.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
 Deno.test("saveMlp() records activations in model.json and loadMlp() reads them back", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -572,16 +572,12 @@ export class GumbelMaddpg implements AlgorithmInstance {
       const q = criticTrace[criticTrace.length - 1].dataSync();
       const minusMean = tf.fill([rows, 1], -1 / rows) as tf.Tensor2D;
       tensors.push(minusMean);
-      const inputGrad = critic.inputGradient(criticTrace, minusMean);
+      const inputGrad = critic.inputGradient(criticTrace, minusMean, {
+        from: actionOffset,
+        count: a,
+      });
       tensors.push(inputGrad);
-      const inputGradValues = inputGrad.dataSync();
-      const width = inputGrad.shape[1];
-      const actionGrad = new Float32Array(rows * a);
-      for (let b = 0; b < rows; b++) {
-        for (let k = 0; k < a; k++) {
-          actionGrad[b * a + k] = inputGradValues[b * width + actionOffset + k];
-        }
-      }
+      const actionGrad = inputGrad.dataSync() as Float32Array;
       const outputGrad = own.outputGradient(actionGrad);
       let meanQ = 0;
       for (let b = 0; b < rows; b++) meanQ += q[b];

@@ -75,6 +75,14 @@ function throughActivation(
   return slope ? tf.mul(delta, slope) : delta;
 }
 
+/** Input columns `from`…`from + count - 1` of a network (see {@linkcode TfMlp.inputGradient}). */
+export interface InputColumns {
+  /** The first column. */
+  from: number;
+  /** How many columns. */
+  count: number;
+}
+
 /**
  * The tensors of one {@linkcode Mlp}, uploaded on demand: {@linkcode TfMlp.sync} re-uploads
  * only when the network's parameters changed since the last upload.
@@ -85,6 +93,8 @@ export class TfMlp {
   #kernels: tf.Tensor2D[] = [];
   /** `W^T` per layer, uploaded on first use after a sync: forward-only networks never need it. */
   #transposedKernels: (tf.Tensor2D | undefined)[] = [];
+  /** Columns of the first layer's `W^T`, by `"from,count"`, uploaded on first use after a sync. */
+  #inputColumns = new Map<string, tf.Tensor2D>();
   #biases: tf.Tensor1D[] = [];
   #version = -1;
 
@@ -110,9 +120,11 @@ export class TfMlp {
   /** Frees the uploaded tensors. */
   dispose(): void {
     const transposedKernels = this.#transposedKernels.filter((t) => t !== undefined);
-    tf.dispose([...this.#kernels, ...transposedKernels, ...this.#biases]);
+    tf.dispose([...this.#kernels, ...transposedKernels, ...this.#inputColumns.values()]);
+    tf.dispose(this.#biases);
     this.#kernels = [];
     this.#transposedKernels = [];
+    this.#inputColumns.clear();
     this.#biases = [];
   }
 
@@ -141,6 +153,29 @@ export class TfMlp {
     return kernelT;
   }
 
+  /**
+   * Columns `from`…`from + count - 1` of the first layer's `W^T` (`[outputs, count]`, kept):
+   * what the input gradient of those input columns alone needs.
+   */
+  #inputColumnsKernel({ from, count }: InputColumns): tf.Tensor2D {
+    const key = `${from},${count}`;
+    let columns = this.#inputColumns.get(key);
+    if (!columns) {
+      const { inputs, outputs, kernelOffset } = this.net.layers[0];
+      if (
+        !(Number.isInteger(from) && Number.isInteger(count) && from >= 0 && count > 0) ||
+        from + count > inputs
+      ) {
+        throw new RangeError(`input columns ${from}…${from + count - 1} of ${inputs} inputs`);
+      }
+      const at = kernelOffset + from * outputs;
+      const rows = this.net.params.subarray(at, at + count * outputs);
+      columns = tf.keep(tf.tensor2d(transposed(rows, count, outputs), [outputs, count]));
+      this.#inputColumns.set(key, columns);
+    }
+    return columns;
+  }
+
   /** Layer `l`'s activation of its input. */
   #layerForward(l: number, input: tf.Tensor2D): tf.Tensor2D {
     const activation = this.net.activations[l];
@@ -167,23 +202,29 @@ export class TfMlp {
 
   /**
    * dLoss/dInput `[rows, inputs]` for `outputGrad` (dLoss/dOutput), without parameter
-   * gradients: what a loss needs that flows through this network into its input.
+   * gradients: what a loss needs that flows through this network into its input. With
+   * `columns`, only those input columns (`[rows, count]`), bit-identical to the same columns
+   * of the whole gradient and cheaper: an actor's gradient needs a critic's gradient at its own
+   * action only.
    */
-  inputGradient(activations: tf.Tensor2D[], outputGrad: tf.Tensor2D): tf.Tensor2D {
+  inputGradient(
+    activations: tf.Tensor2D[],
+    outputGrad: tf.Tensor2D,
+    columns?: InputColumns,
+  ): tf.Tensor2D {
     this.sync();
     const { activations: layerActivations } = this.net;
+    const firstKernel = columns ? this.#inputColumnsKernel(columns) : this.#transposedKernel(0);
     return tf.tidy(() => {
       const last = this.#kernels.length - 1;
       let delta = throughActivation(layerActivations[last], outputGrad, activations[last + 1]);
-      for (let l = last; l >= 0; l--) {
-        delta = l > 0
-          ? deltaBelow(delta, this.#transposedKernel(l), {
-            activation: layerActivations[l - 1],
-            y: activations[l],
-          })
-          : product(delta, this.#transposedKernel(l));
+      for (let l = last; l > 0; l--) {
+        delta = deltaBelow(delta, this.#transposedKernel(l), {
+          activation: layerActivations[l - 1],
+          y: activations[l],
+        });
       }
-      return delta;
+      return product(delta, firstKernel);
     });
   }
 
