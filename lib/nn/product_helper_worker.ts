@@ -1,8 +1,8 @@
 /**
  * The product helper's thread (`product_helper.ts`): it instantiates the kernel on the
- * shared memory it is sent (tfjs-wasm's), answers "ready", then serves requests until asked to stop.
- * Between requests it spins for {@linkcode SPIN_MS}, as the products of an update round
- * follow each other closely, and then sleeps in `Atomics.wait`.
+ * shared memory it is sent (tfjs-wasm's), answers "ready", then serves requests until asked
+ * to stop. Between requests it spins for {@linkcode SPIN_MS}, as the products of an update
+ * round follow each other closely, and then sleeps in `Atomics.wait`.
  *
  * @module
  */

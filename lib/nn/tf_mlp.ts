@@ -91,7 +91,10 @@ export class TfMlp {
   /** The network whose parameters these tensors mirror. */
   readonly net: Mlp;
   #kernels: tf.Tensor2D[] = [];
-  /** `W^T` per layer, uploaded on first use after a sync: forward-only networks never need it. */
+  /**
+   * `W^T` per layer but the first, uploaded on first use after a sync: forward-only networks
+   * never need it.
+   */
   #transposedKernels: (tf.Tensor2D | undefined)[] = [];
   /** Columns of the first layer's `W^T`, by `"from,count"`, uploaded on first use after a sync. */
   #inputColumns = new Map<string, tf.Tensor2D>();
@@ -120,8 +123,8 @@ export class TfMlp {
   /** Frees the uploaded tensors. */
   dispose(): void {
     const transposedKernels = this.#transposedKernels.filter((t) => t !== undefined);
-    tf.dispose([...this.#kernels, ...transposedKernels, ...this.#inputColumns.values()]);
-    tf.dispose(this.#biases);
+    const inputColumns = [...this.#inputColumns.values()];
+    tf.dispose([...this.#kernels, ...transposedKernels, ...inputColumns, ...this.#biases]);
     this.#kernels = [];
     this.#transposedKernels = [];
     this.#inputColumns.clear();
@@ -201,20 +204,19 @@ export class TfMlp {
   }
 
   /**
-   * dLoss/dInput `[rows, inputs]` for `outputGrad` (dLoss/dOutput), without parameter
-   * gradients: what a loss needs that flows through this network into its input. With
-   * `columns`, only those input columns (`[rows, count]`), bit-identical to the same columns
-   * of the whole gradient and cheaper: an actor's gradient needs a critic's gradient at its own
-   * action only.
+   * dLoss/dInput for `outputGrad` (dLoss/dOutput), without parameter gradients: what a loss
+   * needs that flows through this network into its input. `[rows, count]`: the input columns
+   * `columns` (default all), each bit-identical to the same column of the whole gradient; an
+   * actor's gradient needs a critic's gradient at its own action only.
    */
   inputGradient(
     activations: tf.Tensor2D[],
     outputGrad: tf.Tensor2D,
-    columns?: InputColumns,
+    columns: InputColumns = { from: 0, count: this.net.sizes[0] },
   ): tf.Tensor2D {
     this.sync();
     const { activations: layerActivations } = this.net;
-    const firstKernel = columns ? this.#inputColumnsKernel(columns) : this.#transposedKernel(0);
+    const firstKernel = this.#inputColumnsKernel(columns);
     return tf.tidy(() => {
       const last = this.#kernels.length - 1;
       let delta = throughActivation(layerActivations[last], outputGrad, activations[last + 1]);

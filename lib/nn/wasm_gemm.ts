@@ -183,12 +183,16 @@ let splitMinimum = SPLIT_MIN_MULTIPLY_ADDS;
 
 /**
  * Lets products of at least `minMultiplyAdds` multiply-adds (and two rows) share their rows
- * with `helper`; `undefined` stops it. Results do not change.
+ * with `helper`, which must compute in the wasm backend's memory; `undefined` stops it.
+ * Results do not change.
  */
 export function useRowHelper(
   helper: RowHelper | undefined,
   minMultiplyAdds: number = SPLIT_MIN_MULTIPLY_ADDS,
 ): void {
+  if (helper && helper.memory !== backendMemory()) {
+    throw new Error("the product helper computes in another memory than the wasm backend's");
+  }
   rowHelper = helper;
   splitMinimum = minMultiplyAdds;
 }
@@ -199,9 +203,6 @@ function runGemm(backend: WasmBackendInternals, call: GemmCall): void {
   const helper = rowHelper;
   if (!helper || call.m < 2 || call.m * call.k * call.n < splitMinimum) {
     return gemm(...gemmArguments(call));
-  }
-  if (helper.memory !== backend.wasm.asm.memory) {
-    throw new Error("the product helper computes in another memory than the wasm backend's");
   }
   const from = Math.round(call.m * MAIN_ROWS_SHARE);
   helper.begin(call, from);
