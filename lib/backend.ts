@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs-core";
 // Imported for its side effect: registers the "wasm" backend with tfjs-core.
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
 import { withSharedMemory } from "./nn/shared_memory.ts";
-import { loadGemm } from "./nn/wasm_gemm.ts";
+import { fusesMultiplyAdds, loadGemm } from "./nn/wasm_gemm.ts";
 
 /** The backend every run uses. */
 export const BACKEND = "wasm";
@@ -89,6 +89,11 @@ export interface RuntimeInfo {
   simd: boolean;
   /** Whether the WASM backend runs multi-threaded. */
   threads: boolean;
+  /**
+   * Whether products with `fused` (`--fused-multiply-add`) fuse their multiply-adds on this
+   * machine (on the wasm backend only).
+   */
+  fusedMultiplyAdds?: boolean;
 }
 
 /** Describes the runtime (call after {@linkcode initBackend}). */
@@ -100,5 +105,6 @@ export function runtimeInfo(): RuntimeInfo {
     backend: tf.getBackend(),
     simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),
     threads: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
+    ...(tf.getBackend() === "wasm" ? { fusedMultiplyAdds: fusesMultiplyAdds() } : {}),
   };
 }

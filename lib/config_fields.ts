@@ -139,6 +139,11 @@ export const CONFIG_FIELDS = {
     false as boolean,
     "one actor for the agents of the same spaces, team and algorithm, stepped with their mean gradient",
   ),
+  fusedMultiplyAdd: field(
+    "bool",
+    false as boolean,
+    "sum the networks' products with fused multiply-adds (relaxed SIMD): faster, not bit-identical to the exact default",
+  ),
   adversaryAlgo: choice(
     ["same", "maddpg", "iddpg", "ddpg"] as const,
     "same",

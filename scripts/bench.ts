@@ -850,7 +850,10 @@ function peakGflops(repeats: number, multiply = tfMatMul): number {
   return Math.max(...SQUARE_SIZES.map((n) => gflops(square(n), ms(n))));
 }
 
-/** Median ms per update round of each case, inline, with a helper and parallel; `[case][kind]`. */
+/**
+ * Median ms per update round of each case, inline, with a helper and parallel (`[case][kind]`),
+ * and with a helper and fused multiply-adds (`fused[case]`).
+ */
 async function mpeUpdateRounds(
   cases: MpeCase[],
   options: BenchOptions,
@@ -858,11 +861,13 @@ async function mpeUpdateRounds(
 ): Promise<
   {
     rounds: Record<string, Record<LearnerKind, number>>;
+    fused: Record<string, number>;
     floors: Record<string, number>;
     atPeak: Record<string, number>;
   }
 > {
   const result: Record<string, Record<LearnerKind, number>> = {};
+  const fused: Record<string, number> = {};
   const floors: Record<string, number> = {};
   const atPeak: Record<string, number> = {};
   const rng = new Pcg32(options.seed + 1);
@@ -885,10 +890,17 @@ async function mpeUpdateRounds(
       );
     }
     result[name] = ms;
+    const fusedSetup = updateSetup({ ...config, fusedMultiplyAdd: true });
+    fused[name] = numbers[`mpe_update_round_ms_${name}_helper_fused`] = await timeLearner(
+      "helper",
+      fusedSetup,
+      { ...options, rng },
+    );
     console.log(
       `    ${label.padEnd(22)} ${describeNetworks(config, setup.shapes)}: ` +
         `inline ${ms.inline.toFixed(2)}, helper ${ms.helper.toFixed(2)}, ` +
-        `parallel (${setup.shapes.length} workers) ${ms.parallel.toFixed(2)}`,
+        `parallel (${setup.shapes.length} workers) ${ms.parallel.toFixed(2)}; ` +
+        `helper with --fused-multiply-add ${fused[name].toFixed(2)}`,
     );
     const listProducts = maddpgRoundMatMuls;
     const tfFloor = measureFloor(setup, options.repeats, { listProducts });
@@ -911,7 +923,7 @@ async function mpeUpdateRounds(
         `${bestMs.toFixed(2)} ms on one core, ${(bestMs / 2).toFixed(2)} on two`,
     );
   }
-  return { rounds: result, floors, atPeak };
+  return { rounds: result, fused, floors, atPeak };
 }
 
 /** Medians of a case's training runs. */
@@ -955,18 +967,26 @@ async function mpeTrainCost(mpeCase: MpeCase, repeats: number): Promise<RunCost>
   };
 }
 
-/** Prints each case's training cost per step; the peer case's cost. */
+/**
+ * Prints each case's training cost per step, with exact and with fused multiply-adds; the
+ * peer case's costs.
+ */
 async function mpeTrainRuns(
   cases: MpeCase[],
   options: BenchOptions,
   numbers: Numbers,
-): Promise<RunCost> {
+): Promise<{ exact: RunCost; fused: RunCost }> {
   console.log(
     `  training cost, ${options.mpeSteps} steps, warm-up 0, threads auto ` +
       `(median of ${options.repeats}):`,
   );
   const costs: Record<string, RunCost> = {};
-  for (const mpeCase of cases) {
+  const withFused = cases.flatMap((c) => [c, {
+    name: `${c.name}_fused`,
+    label: `${c.label}, fused`,
+    config: { ...c.config, fusedMultiplyAdd: true },
+  }]);
+  for (const mpeCase of withFused) {
     const cost = costs[mpeCase.name] = await mpeTrainCost(mpeCase, options.repeats);
     const { batchSize, updateEvery } = mpeCase.config;
     for (const [key, value] of Object.entries(cost)) {
@@ -979,7 +999,7 @@ async function mpeTrainRuns(
         `peak RSS ${cost.peakRssMb.toFixed(0)} MB`,
     );
   }
-  return costs.peer;
+  return { exact: costs.peer, fused: costs.peer_fused };
 }
 
 /** What the bench reads from the peer's JSON (see `run_peer.sh`). */
@@ -1064,8 +1084,9 @@ async function mpePeer(options: BenchOptions, numbers: Numbers) {
 /** Ours (the peer's hyperparameters) beside the peer, the ratios peer / ours and the target. */
 function mpeComparison(
   ours: {
-    cost: RunCost;
+    cost: { exact: RunCost; fused: RunCost };
     rounds: Record<LearnerKind, number>;
+    fusedRound: number;
     floorMs: number;
     atPeakMs: number;
   },
@@ -1074,11 +1095,13 @@ function mpeComparison(
 ): void {
   const peerMsPerStep = 1000 / peer.learningStepsPerS;
   const rows: [string, string, number, number, boolean][] = [
-    ["ms per learning step (run)", "step", ours.cost.msPerStep, peerMsPerStep, true],
+    ["ms per learning step (run)", "step", ours.cost.exact.msPerStep, peerMsPerStep, true],
+    ["the same, fused multiply-adds", "step_fused", ours.cost.fused.msPerStep, peerMsPerStep, true],
     ["update round ms, inline", "round_inline", ours.rounds.inline, peer.roundMs, true],
     ["update round ms, helper", "round_helper", ours.rounds.helper, peer.roundMs, true],
     ["update round ms, parallel", "round_parallel", ours.rounds.parallel, peer.roundMs, true],
-    ["peak RSS MB", "peak_rss", ours.cost.peakRssMb, peer.peakRssMb, false],
+    ["update round ms, helper, fused", "round_helper_fused", ours.fusedRound, peer.roundMs, true],
+    ["peak RSS MB", "peak_rss", ours.cost.exact.peakRssMb, peer.peakRssMb, false],
   ];
   const table = [["", "ours", "peer", "peer / ours", `target ≥${PEER_TARGET}x`]];
   for (const [label, key, mine, theirs, targeted] of rows) {
@@ -1113,13 +1136,19 @@ function mpeComparison(
 async function mpeSection(options: BenchOptions, numbers: Numbers): Promise<void> {
   console.log(`\nMADDPG on ${MPE_ENV}, continuous actions, 3 agents:`);
   const cases = await mpeCases(options.seed, options.mpeSteps);
-  const { rounds, floors, atPeak } = await mpeUpdateRounds(cases, options, numbers);
+  const { rounds, fused, floors, atPeak } = await mpeUpdateRounds(cases, options, numbers);
   if (options.mpeSteps === 0) return;
   const cost = await mpeTrainRuns(cases, options, numbers);
   if (!options.reference) return;
   const peer = await mpePeer(options, numbers);
   mpeComparison(
-    { cost, rounds: rounds.peer, floorMs: floors.peer, atPeakMs: atPeak.peer },
+    {
+      cost,
+      rounds: rounds.peer,
+      fusedRound: fused.peer,
+      floorMs: floors.peer,
+      atPeakMs: atPeak.peer,
+    },
     peer,
     numbers,
   );

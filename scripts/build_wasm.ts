@@ -44,6 +44,13 @@ export const KERNELS: readonly WasmKernel[] = [
     source: "gemm_wat.ts",
   },
   {
+    wat: () => gemmWat({ fused: true }),
+    file: new URL("../lib/nn/gemm_fused_wasm.ts", import.meta.url),
+    constant: "GEMM_FUSED_WASM_BASE64",
+    title: "The compiled matrix product kernel with fused multiply-adds (relaxed SIMD)",
+    source: "gemm_wat.ts",
+  },
+  {
     wat: rowForwardWat,
     file: new URL("../lib/nn/row_forward_wasm.ts", import.meta.url),
     constant: "ROW_FORWARD_WASM_BASE64",
@@ -55,7 +62,9 @@ export const KERNELS: readonly WasmKernel[] = [
 /** A kernel module's bytes, compiled from its text. */
 export async function compileWat(wat: string): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat("kernel.wat", wat, { simd: true });
+  // relaxed_simd is a wabt feature its typings do not list yet.
+  const features = { simd: true, relaxed_simd: true } as { simd: boolean };
+  const module = wabt.parseWat("kernel.wat", wat, features);
   try {
     module.validate();
     return Uint8Array.from(module.toBinary({}).buffer);

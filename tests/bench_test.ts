@@ -34,13 +34,15 @@ Deno.test("bench runs the grid-world run and the mpe section and writes its numb
     // a batch: steps 270, 285, …, 600 for batch 256; none for batch 1 024.
     assert.equal(numbers.mpe_run_peer_update_rounds, 23);
     assert.equal(numbers.mpe_run_paper_update_rounds, 0);
+    assert.equal(numbers.mpe_run_peer_fused_update_rounds, 23);
     for (const name of ["peer", "paper"]) {
       // At the best rate of any product, a round cannot take longer than its products one by
       // one at their own rates.
       const atPeak = numbers[`mpe_round_ms_at_peak_${name}`];
       assert.ok(atPeak > 0 && atPeak <= numbers[`mpe_floor_ms_1core_${name}`] + 1e-9);
       assert.ok(numbers[`mpe_run_${name}_peak_rss_mb`] > 0);
-      for (const kind of ["inline", "helper", "parallel"]) {
+      assert.ok(numbers[`mpe_run_${name}_fused_ms_per_step`] > 0);
+      for (const kind of ["inline", "helper", "parallel", "helper_fused"]) {
         assert.ok(numbers[`mpe_update_round_ms_${name}_${kind}`] > 0, `${name} ${kind}`);
       }
     }

@@ -15,6 +15,7 @@ import "../lib/env/builtin.ts";
 import { envIds, makeEnv } from "../lib/env/registry.ts";
 import { UsageError } from "../lib/errors.ts";
 import { Pcg32 } from "../lib/rng.ts";
+import { fusesMultiplyAdds } from "../lib/nn/wasm_gemm.ts";
 import { learnerThreads } from "../lib/train/run.ts";
 import { agentShapes, measureNames } from "../lib/train/session.ts";
 import { train } from "../lib/trainer.ts";
@@ -195,6 +196,25 @@ Deno.test("threads 1: a helper thread shares the rows of products at the paper's
     return await Deno.readFile(`${dir}/metrics.csv`);
   };
   assert.deepEqual(await metrics(1), await metrics(0));
+});
+
+Deno.test("--fused-multiply-add: threads 0, 1 and 2 give byte-identical metrics.csv, unlike the exact products where the machine fuses", async () => {
+  const config = tiny("simple_push_v3", "discrete", "maddpg", { seed: 4, fusedMultiplyAdd: true });
+  const metrics = async (threads: LearnerThreads, overrides: Partial<TrainConfig> = {}) => {
+    const { dir, summary } = await trainTiny({ ...config, ...overrides }, threads);
+    await checkRun(config, dir, summary, `fused multiply-adds, threads ${threads}`);
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    assert.equal(record.config.fusedMultiplyAdd, overrides.fusedMultiplyAdd ?? true);
+    assert.equal(record.runtime.fusedMultiplyAdds, fusesMultiplyAdds(), "whether they fuse here");
+    return await Deno.readFile(`${dir}/metrics.csv`);
+  };
+  const fused = await metrics(0);
+  assert.deepEqual(await metrics(0), fused, "the same seed again");
+  assert.deepEqual(await metrics(1), fused, "threads: 1");
+  assert.deepEqual(await metrics(2), fused, "threads: 2 (a worker per agent)");
+  const exact = await metrics(0, { fusedMultiplyAdd: false });
+  if (fusesMultiplyAdds()) assert.notDeepEqual(exact, fused, "the exact products");
+  else assert.deepEqual(exact, fused, "a machine that does not fuse");
 });
 
 Deno.test("--batch-per-agent: threads 0 and 2 give byte-identical metrics.csv, unlike one shared batch", async () => {

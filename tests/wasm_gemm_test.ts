@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
 import { ProductHelper } from "../lib/nn/product_helper.ts";
-import { product, SPLIT_MIN_MULTIPLY_ADDS, useRowHelper } from "../lib/nn/wasm_gemm.ts";
+import {
+  fusesMultiplyAdds,
+  product,
+  SPLIT_MIN_MULTIPLY_ADDS,
+  useRowHelper,
+} from "../lib/nn/wasm_gemm.ts";
 import { Pcg32 } from "../lib/rng.ts";
 import { compileWat, KERNELS, wasmSource } from "../scripts/build_wasm.ts";
 
@@ -72,6 +77,112 @@ function checkEveryShape(rng: Pcg32): void {
   }
 }
 
+const float = new Float32Array(1), floatBits = new Int32Array(float.buffer);
+
+/** The float32 next to the finite float32 `x`, upwards or downwards. */
+function nextFloat(x: number, up: boolean): number {
+  if (x === 0) return up ? 2 ** -149 : -(2 ** -149);
+  float[0] = x;
+  floatBits[0] += (x > 0) === up ? 1 : -1;
+  return float[0];
+}
+
+/**
+ * `a·b + c` rounded once to float32 (a fused multiply-add), for float32 operands: `a·b` is
+ * exact in a double; `a·b + c` rounded to a double and then to float32 is right unless that
+ * double falls exactly halfway between two float32s, where the rounding error of the sum
+ * (`TwoSum`) says which way the exact value lies.
+ */
+function fusedMultiplyAdd(a: number, b: number, c: number): number {
+  const p = a * b, s = p + c;
+  const r = Math.fround(s);
+  if (r === s || !Number.isFinite(r)) return r;
+  const bb = s - p, error = (p - (s - bb)) + (c - bb);
+  const other = nextFloat(r, r < s);
+  if (error === 0 || s !== (r + other) / 2) return r;
+  return error > 0 ? Math.max(r, other) : Math.min(r, other);
+}
+
+/**
+ * A fused product as the kernel sums it: from the bias, over `k` in order, a fused
+ * multiply-add per term in the vector columns and a multiply then an add in the last
+ * `n mod 4` columns.
+ */
+function fusedProduct(a: Float32Array, b: Float32Array, bias: Float32Array, m: number, n: number) {
+  const k = a.length / m, vectorColumns = n - (n % 4), out = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = bias[j];
+      for (let p = 0; p < k; p++) {
+        const x = a[i * k + p], y = b[p * n + j];
+        sum = j < vectorColumns
+          ? fusedMultiplyAdd(x, y, sum)
+          : Math.fround(sum + Math.fround(x * y));
+      }
+      out[i * n + j] = sum;
+    }
+  }
+  return out;
+}
+
+/** Asserts equal values, telling -0 from 0 but not one NaN from another. */
+function assertSameValues(actual: tf.Tensor, expected: Float32Array, what: string): void {
+  const values = actual.dataSync();
+  const first = expected.findIndex((x, i) => !Object.is(values[i], x));
+  assert.equal(first, -1, `${what}: element ${first} is ${values[first]}, not ${expected[first]}`);
+}
+
+/**
+ * Checks every fused product of {@linkcode SHAPES}: the sums of {@linkcode fusedProduct} on a
+ * machine that fuses, tfjs's exact ones on one that does not; with its ReLU or mask applied
+ * to the same sums; and the same from a transposed operand.
+ */
+function checkEveryFusedShape(rng: Pcg32): void {
+  const fuses = fusesMultiplyAdds();
+  for (const [m, k, n] of SHAPES) {
+    tf.tidy(() => {
+      const special = [NaN, -0, Infinity, 1e-40, -1e-40];
+      const aValues = values(m * k, rng, k > 4 ? special : []);
+      const bValues = values(k * n, rng, k > 4 ? [-0, 1e-39] : []);
+      const biasValues = values(n, rng, [-0]);
+      const [a, b] = [tf.tensor2d(aValues, [m, k]), tf.tensor2d(bValues, [k, n])];
+      const bias = tf.tensor1d(biasValues);
+      const what = `fused [${m},${k}]x[${k},${n}]`;
+      const sums = fuses
+        ? fusedProduct(aValues, bValues, biasValues, m, n)
+        : tf.fused.matMul({ a, b, bias }).dataSync() as Float32Array;
+      assertSameValues(product(a, b, { bias, fused: true }), sums, `${what} + bias`);
+      const relu = sums.map((x) => (0 < x ? x : 0));
+      assertSameValues(product(a, b, { bias, relu: true, fused: true }), relu, `${what}, relu`);
+      const noBias = fuses
+        ? fusedProduct(aValues, bValues, new Float32Array(n), m, n)
+        : tf.matMul(a, b).dataSync() as Float32Array;
+      const y = values(m * n, rng, [NaN, -0, 0, -1e-40, 1e-40]);
+      const step = (x: number) => (x > 0 ? 1 : Number.isNaN(x) ? NaN : 0);
+      const masked = noBias.map((x, i) => Math.fround(x * step(y[i])));
+      const mask = tf.tensor2d(y, [m, n]);
+      assertSameValues(product(a, b, { mask, fused: true }), masked, `${what} times step(mask)`);
+      const at = tf.transpose(a);
+      const transposed = product(at, b, { transposeA: true, fused: true });
+      assertSameValues(transposed, noBias, `${what} from aᵀ`);
+    });
+  }
+}
+
+Deno.test("fused products: one rounding per term where the machine fuses, exact where not", () => {
+  const before = tf.memory().numTensors;
+  checkEveryFusedShape(new Pcg32(10));
+  // The emulation itself: on the sum that tells the two apart; and where (1 + 2⁻¹²)², exactly
+  // halfway between two float32s, plus ±2⁻⁸⁰ rounds to that double, so that only the sum's
+  // rounding error tells which way to round (ties to even would go down both times).
+  const x = 1 + 2 ** -12;
+  assert.equal(fusedMultiplyAdd(x, x, -1), 2 ** -11 + 2 ** -24);
+  assert.equal(fusedMultiplyAdd(x, x, 2 ** -80), 1 + 2 ** -11 + 2 ** -23);
+  assert.equal(fusedMultiplyAdd(x, x, -(2 ** -80)), 1 + 2 ** -11);
+  assert.equal(fusedMultiplyAdd(3, 5, 2 ** -149), 15);
+  assert.equal(tf.memory().numTensors, before);
+});
+
 Deno.test("product() equals tf.matMul and tf.fused.matMul bit for bit", () => {
   const before = tf.memory().numTensors;
   checkEveryShape(new Pcg32(7));
@@ -84,8 +195,9 @@ Deno.test("product() with a helper thread on the last rows: still bit for bit, e
     const before = tf.memory().numTensors;
     useRowHelper(helper, 0); // every product of two rows or more splits, even the smallest
     checkEveryShape(new Pcg32(8));
-    // Each shape's 6 products split, but for the one-row shapes ([1, 1024, 64], [1, 1, 1]).
-    const splits = SHAPES.reduce((sum, [m]) => sum + (m >= 2 ? 6 : 0), 0);
+    checkEveryFusedShape(new Pcg32(11)); // the helper runs the fused kernel on these
+    // Each shape's 6 + 4 products split, but for the one-row shapes ([1, 1024, 64], [1, 1, 1]).
+    const splits = SHAPES.reduce((sum, [m]) => sum + (m >= 2 ? 10 : 0), 0);
     assert.equal(helper.requests, splits);
     assert.equal(tf.memory().numTensors, before);
     // By default only large products split.
@@ -170,7 +282,8 @@ Deno.test("product() keeps working after the backend's memory grows", () => {
 });
 
 Deno.test("each lib/nn/*_wasm.ts holds what its lib/nn/*_wat.ts compiles to", async () => {
-  assert.deepEqual(KERNELS.map((kernel) => kernel.source), ["gemm_wat.ts", "row_forward_wat.ts"]);
+  const sources = KERNELS.map((kernel) => kernel.source);
+  assert.deepEqual(sources, ["gemm_wat.ts", "gemm_wat.ts", "row_forward_wat.ts"]);
   for (const kernel of KERNELS) {
     const committed = await Deno.readTextFile(kernel.file);
     const compiled = wasmSource(kernel, await compileWat(kernel.wat()));

@@ -7,16 +7,23 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Mlp } from "../nn/mlp.ts";
 import { TfMlp } from "../nn/tf_mlp.ts";
+import type { TfMlpOptions } from "../nn/tf_mlp.ts";
 
 /** One {@linkcode TfMlp} per network, uploaded again only when its parameters changed. */
 export class TfCache {
   readonly #nets = new Map<Mlp, TfMlp>();
+  readonly #options: TfMlpOptions;
+
+  /** A cache whose networks all run with `options`. */
+  constructor(options: TfMlpOptions = {}) {
+    this.#options = options;
+  }
 
   /** The uploaded tensors of `net`, current. */
   of(net: Mlp): TfMlp {
     let tfNet = this.#nets.get(net);
     if (!tfNet) {
-      tfNet = new TfMlp(net);
+      tfNet = new TfMlp(net, this.#options);
       this.#nets.set(net, tfNet);
     }
     tfNet.sync();

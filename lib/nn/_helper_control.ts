@@ -13,6 +13,8 @@ export const DONE = 1;
 export const FAILED = 2;
 /** The 11 arguments of `gemm` of the latest request start here. */
 export const ARGUMENTS = 4;
+/** Which kernel the latest request runs: 1 for fused multiply-adds, 0 for the exact one. */
+export const FUSED = 15;
 /** The control block's size in bytes. */
 export const CONTROL_BYTES = 64;
 /** `REQUEST`'s value that asks the helper to stop. */

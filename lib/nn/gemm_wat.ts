@@ -26,6 +26,8 @@
  * import assert from "node:assert/strict";
  * import { gemmWat } from "./gemm_wat.ts";
  * assert.match(gemmWat(), /^\(module/);
+ * assert.doesNotMatch(gemmWat(), /relaxed_madd/);
+ * assert.match(gemmWat({ fused: true }), /f32x4\.relaxed_madd/);
  * ```
  *
  * @module
@@ -55,7 +57,7 @@ function rowAddress(r: number): string {
 }
 
 /** One step of `k` of a tile: every accumulator adds `A(i, p) · B(p, j…)`. */
-function tileStep(rows: number, vectors: number): string[] {
+function tileStep(rows: number, vectors: number, fused: boolean): string[] {
   const lines: string[] = [];
   if (vectors === 0) {
     lines.push(`(local.set $sb (f32.load ${get("pb")}))`);
@@ -71,10 +73,11 @@ function tileStep(rows: number, vectors: number): string[] {
   for (let r = 0; r < rows; r++) {
     lines.push(`(local.set $va (v128.load32_splat ${rowAddress(r)}))`);
     for (let v = 0; v < vectors; v++) {
-      const acc = `v${r}_${v}`;
-      lines.push(
-        `(local.set $${acc} (f32x4.add ${get(acc)} (f32x4.mul ${get("va")} ${get(`vb${v}`)})))`,
-      );
+      const acc = `v${r}_${v}`, va = get("va"), vb = get(`vb${v}`);
+      const sum = fused
+        ? `(f32x4.relaxed_madd ${va} ${vb} ${get(acc)})`
+        : `(f32x4.add ${get(acc)} (f32x4.mul ${va} ${vb}))`;
+      lines.push(`(local.set $${acc} ${sum})`);
     }
   }
   return lines;
@@ -128,7 +131,7 @@ function tileStore(rows: number, vectors: number): string[] {
 }
 
 /** A tile of `rows` rows and `vectors` 4-float columns (0: one scalar column) at `(i0, j0)`. */
-function tile(rows: number, vectors: number): string {
+function tile(rows: number, vectors: number, fused: boolean): string {
   const name = `${rows}_${vectors}`;
   const lines = [`(local.set $pb ${add(get("b"), shl2(get("j0")))})`];
   lines.push(`(local.set $pa ${add(get("a"), `(i32.mul ${get("i0")} ${get("rowA")})`)})`);
@@ -142,7 +145,7 @@ function tile(rows: number, vectors: number): string {
     `(local.set $p ${get("k")})`,
     `(block $done${name} (loop $next${name}`,
     `(br_if $done${name} (i32.eqz ${get("p")}))`,
-    ...tileStep(rows, vectors),
+    ...tileStep(rows, vectors, fused),
   );
   lines.push(`(local.set $pa ${add(get("pa"), get("colA"))})`);
   lines.push(
@@ -155,22 +158,22 @@ function tile(rows: number, vectors: number): string {
 }
 
 /** Every column of a block of `rows` rows: 8 at a time, then 4, then one by one. */
-function columns(rows: number): string {
+function columns(rows: number, fused: boolean): string {
   const next = (by: number) => `(local.set $j0 ${add(get("j0"), `(i32.const ${by})`)})`;
   const fits = (width: number) =>
     `(i32.le_s ${add(get("j0"), `(i32.const ${width})`)} ${get("n")})`;
   return `(local.set $j0 (i32.const 0))
 (block $end8_${rows} (loop $cols8_${rows}
   (br_if $end8_${rows} (i32.eqz ${fits(8)}))
-  ${tile(rows, 2)}
+  ${tile(rows, 2, fused)}
   ${next(8)}
   (br $cols8_${rows})))
 (if ${fits(4)} (then
-  ${tile(rows, 1)}
+  ${tile(rows, 1, fused)}
   ${next(4)}))
 (block $end1_${rows} (loop $cols1_${rows}
   (br_if $end1_${rows} (i32.ge_s ${get("j0")} ${get("n")}))
-  ${tile(rows, 0)}
+  ${tile(rows, 0, fused)}
   ${next(1)}
   (br $cols1_${rows})))`;
 }
@@ -200,11 +203,12 @@ const rowsFit = (rows: number) => `(i32.le_s ${add(get("i0"), `(i32.const ${rows
 const nextRows = (rows: number) => `(local.set $i0 ${add(get("i0"), `(i32.const ${rows})`)})`;
 
 /**
- * The kernel's module text (imports `env.memory`, exports `gemm`). The memory is declared
- * with tfjs-wasm's maximum, 65 536 pages, so that the same bytes, with the import's limits
- * flag set to shared, also run on a shared memory (`sharedGemmBytes` in `wasm_gemm.ts`).
+ * The kernel's module text (imports `env.memory`, exports `gemm`); with `fused`, its terms are
+ * fused multiply-adds (relaxed SIMD). The memory is declared with tfjs-wasm's maximum, 65 536
+ * pages, so that the same bytes, with the import's limits flag set to shared, also run on a
+ * shared memory (`gemmBytes` in `wasm_gemm.ts`).
  */
-export function gemmWat(): string {
+export function gemmWat({ fused = false }: { fused?: boolean } = {}): string {
   const params = [
     "a",
     "b",
@@ -229,15 +233,15 @@ export function gemmWat(): string {
   (local.set $i0 (i32.const 0))
   (block $end${TILE_ROWS} (loop $rows${TILE_ROWS}
     (br_if $end${TILE_ROWS} (i32.eqz ${rowsFit(TILE_ROWS)}))
-    ${columns(TILE_ROWS)}
+    ${columns(TILE_ROWS, fused)}
     ${nextRows(TILE_ROWS)}
     (br $rows${TILE_ROWS})))
   (if ${rowsFit(4)} (then
-    ${columns(4)}
+    ${columns(4, fused)}
     ${nextRows(4)}))
   (block $end1 (loop $rows1
     (br_if $end1 (i32.eqz ${rowsFit(1)}))
-    ${columns(1)}
+    ${columns(1, fused)}
     ${nextRows(1)}
     (br $rows1))))
 )

@@ -33,7 +33,7 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import { ARGUMENTS, CONTROL_BYTES, DONE, FAILED, REQUEST, STOP } from "./_helper_control.ts";
+import { ARGUMENTS, CONTROL_BYTES, DONE, FAILED, FUSED, REQUEST, STOP } from "./_helper_control.ts";
 import { backendMemory, gemmArguments, gemmBytes, isShared } from "./wasm_gemm.ts";
 import type { GemmCall, RowHelper } from "./wasm_gemm.ts";
 
@@ -70,7 +70,12 @@ export class ProductHelper implements RowHelper {
     await new Promise<void>((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("error", (error) => reject(error));
-      worker.postMessage({ memory, control, bytes: gemmBytes(true) });
+      worker.postMessage({
+        memory,
+        control,
+        bytes: gemmBytes(true),
+        fusedBytes: gemmBytes(true, true),
+      });
     });
     worker.unref();
     return new ProductHelper(worker, memory, control);
@@ -91,6 +96,7 @@ export class ProductHelper implements RowHelper {
       m: call.m - from,
     };
     this.#control.set(gemmArguments({ ...call, ...rows }), ARGUMENTS);
+    this.#control[FUSED] = call.fused;
     this.#pending = true;
     Atomics.store(this.#control, REQUEST, ++this.#request);
     Atomics.notify(this.#control, REQUEST);

@@ -7,7 +7,7 @@
  * @module
  */
 import { parentPort } from "node:worker_threads";
-import { ARGUMENTS, DONE, FAILED, REQUEST, STOP } from "./_helper_control.ts";
+import { ARGUMENTS, DONE, FAILED, FUSED, REQUEST, STOP } from "./_helper_control.ts";
 
 /** How long the helper keeps polling for the next request before it sleeps, ms. */
 const SPIN_MS = 1;
@@ -25,14 +25,14 @@ function nextRequest(control: Int32Array, seen: number): number {
   return Atomics.load(control, REQUEST);
 }
 
-/** Runs requests until {@linkcode STOP}. */
-function serve(control: Int32Array, gemm: Gemm): void {
+/** Runs requests until {@linkcode STOP}, each on its kernel: `[exact, fused]`. */
+function serve(control: Int32Array, kernels: [Gemm, Gemm]): void {
   let seen = 0;
   for (;;) {
     seen = nextRequest(control, seen);
     if (seen === STOP) return;
     try {
-      gemm(...control.subarray(ARGUMENTS, ARGUMENTS + 11));
+      kernels[control[FUSED]](...control.subarray(ARGUMENTS, ARGUMENTS + 11));
     } catch {
       Atomics.store(control, FAILED, 1);
     }
@@ -41,12 +41,19 @@ function serve(control: Int32Array, gemm: Gemm): void {
   }
 }
 
-parentPort?.once(
-  "message",
-  (init: { memory: WebAssembly.Memory; control: Int32Array; bytes: Uint8Array<ArrayBuffer> }) => {
-    const module = new WebAssembly.Module(init.bytes);
-    const instance = new WebAssembly.Instance(module, { env: { memory: init.memory } });
-    parentPort!.postMessage("ready");
-    serve(init.control, instance.exports.gemm as Gemm);
-  },
-);
+/** What the thread that starts the helper sends it: where, and both kernels' bytes. */
+interface Start {
+  memory: WebAssembly.Memory;
+  control: Int32Array;
+  bytes: Uint8Array<ArrayBuffer>;
+  fusedBytes: Uint8Array<ArrayBuffer>;
+}
+
+parentPort?.once("message", (init: Start) => {
+  const kernel = (bytes: Uint8Array<ArrayBuffer>) =>
+    new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: init.memory } })
+      .exports.gemm as Gemm;
+  const kernels: [Gemm, Gemm] = [kernel(init.bytes), kernel(init.fusedBytes)];
+  parentPort!.postMessage("ready");
+  serve(init.control, kernels);
+});

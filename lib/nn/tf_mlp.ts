@@ -45,10 +45,10 @@ function transposed(values: Float32Array, rows: number, cols: number): Float32Ar
 function deltaBelow(
   delta: tf.Tensor2D,
   transposedKernel: tf.Tensor2D,
-  { activation, y }: { activation: Activation; y: tf.Tensor2D },
+  { activation, y, fused }: { activation: Activation; y: tf.Tensor2D; fused: boolean },
 ): tf.Tensor2D {
-  if (activation === "relu") return product(delta, transposedKernel, { mask: y });
-  return throughActivation(activation, product(delta, transposedKernel), y);
+  if (activation === "relu") return product(delta, transposedKernel, { mask: y, fused });
+  return throughActivation(activation, product(delta, transposedKernel, { fused }), y);
 }
 
 /** `f'` of a layer as a tensor, from the layer's output `y` (undefined for linear: 1). */
@@ -83,6 +83,15 @@ export interface InputColumns {
   count: number;
 }
 
+/** Options of {@linkcode TfMlp}. */
+export interface TfMlpOptions {
+  /**
+   * Sum the products with fused multiply-adds (`product`'s `fused`): faster, no longer
+   * bit-identical to `tf.matMul`. Default false.
+   */
+  fused?: boolean;
+}
+
 /**
  * The tensors of one {@linkcode Mlp}, uploaded on demand: {@linkcode TfMlp.sync} re-uploads
  * only when the network's parameters changed since the last upload.
@@ -90,6 +99,8 @@ export interface InputColumns {
 export class TfMlp {
   /** The network whose parameters these tensors mirror. */
   readonly net: Mlp;
+  /** Whether the products fuse their multiply-adds. */
+  readonly fused: boolean;
   #kernels: tf.Tensor2D[] = [];
   /**
    * `W^T` per layer but the first, uploaded on first use after a sync: forward-only networks
@@ -102,8 +113,9 @@ export class TfMlp {
   #version = -1;
 
   /** A tensor view of `net`; its tensors are made from `net`'s parameters when first needed. */
-  constructor(net: Mlp) {
+  constructor(net: Mlp, options: TfMlpOptions = {}) {
     this.net = net;
+    this.fused = options.fused ?? false;
   }
 
   /** Uploads the parameters if they changed (kept: safe inside `tf.tidy`). */
@@ -183,14 +195,14 @@ export class TfMlp {
   #layerForward(l: number, input: tf.Tensor2D): tf.Tensor2D {
     const activation = this.net.activations[l];
     const kernel = this.#kernels[l];
-    const bias = this.#biases[l];
+    const bias = this.#biases[l], fused = this.fused;
     if (activation === "relu" || activation === "linear") {
-      return product(input, kernel, { bias, relu: activation === "relu" });
+      return product(input, kernel, { bias, relu: activation === "relu", fused });
     }
     if (activation === "sigmoid") {
       return tf.fused.matMul({ a: input, b: kernel, bias, activation }) as tf.Tensor2D;
     }
-    const linear = product(input, kernel, { bias });
+    const linear = product(input, kernel, { bias, fused });
     const out = tf.tanh(linear);
     linear.dispose();
     return out;
@@ -224,9 +236,10 @@ export class TfMlp {
         delta = deltaBelow(delta, this.#transposedKernel(l), {
           activation: layerActivations[l - 1],
           y: activations[l],
+          fused: this.fused,
         });
       }
-      return product(delta, firstKernel);
+      return product(delta, firstKernel, { fused: this.fused });
     });
   }
 
@@ -242,6 +255,7 @@ export class TfMlp {
     }
     this.sync();
     const { activations: layerActivations } = this.net;
+    const fused = this.fused;
     tf.tidy(() => {
       const rows = outputGrad.shape[0];
       const last = this.#kernels.length - 1;
@@ -249,10 +263,10 @@ export class TfMlp {
       for (let l = last; l >= 0; l--) {
         const { kernelOffset, biasOffset } = this.net.layers[l];
         const input = activations[l];
-        grads.set(product(input, delta, { transposeA: true }).dataSync(), kernelOffset);
-        grads.set(product(onesRow(rows), delta).dataSync(), biasOffset);
+        grads.set(product(input, delta, { transposeA: true, fused }).dataSync(), kernelOffset);
+        grads.set(product(onesRow(rows), delta, { fused }).dataSync(), biasOffset);
         if (l > 0) {
-          const below = { activation: layerActivations[l - 1], y: input };
+          const below = { activation: layerActivations[l - 1], y: input, fused };
           delta = deltaBelow(delta, this.#transposedKernel(l), below);
         }
       }
