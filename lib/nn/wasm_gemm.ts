@@ -95,11 +95,18 @@ export function gemmBytes(shared: boolean, fused = false): Uint8Array<ArrayBuffe
   return shared ? withSharedMemory(bytes) : bytes;
 }
 
+/** The key of {@linkcode compiled} for a kernel on `memory`, `fused` or not. */
+function moduleKey(memory: WebAssembly.Memory, fused: boolean): string {
+  return `${Number(isShared(memory))}${Number(fused)}`;
+}
+
 /** The compiled kernel for `memory`, `fused` or not (compiled once, synchronously). */
 function moduleFor(memory: WebAssembly.Memory, fused: boolean): WebAssembly.Module {
-  const shared = isShared(memory), key = `${Number(shared)}${Number(fused)}`;
+  const key = moduleKey(memory, fused);
   let module = compiled.get(key);
-  if (!module) compiled.set(key, module = new WebAssembly.Module(gemmBytes(shared, fused)));
+  if (!module) {
+    compiled.set(key, module = new WebAssembly.Module(gemmBytes(isShared(memory), fused)));
+  }
   return module;
 }
 
@@ -135,8 +142,8 @@ export function backendMemory(): WebAssembly.Memory {
 export async function loadGemm(): Promise<void> {
   const backend = wasmBackend();
   if (kernels.has(backend)) return;
-  const memory = backend.wasm.asm.memory, shared = isShared(memory), key = `${Number(shared)}0`;
-  const module = compiled.get(key) ?? await WebAssembly.compile(gemmBytes(shared));
+  const memory = backend.wasm.asm.memory, key = moduleKey(memory, false);
+  const module = compiled.get(key) ?? await WebAssembly.compile(gemmBytes(isShared(memory)));
   compiled.set(key, module);
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   kernels.set(backend, [instance.exports.gemm as GemmFunction]);
