@@ -247,7 +247,11 @@ Deno.test("ReplayBuffer with agents of different sizes round-trips through push,
     });
   };
   const rows = [5, 0, 3, 2];
-  check(buffer.gather(Int32Array.from(rows)), rows);
+  const batch = buffer.gather(Int32Array.from(rows));
+  check(batch, rows);
+  // Into the same batch again: a row twice, rows in any order.
+  const repeated = [4, 1, 4, 0];
+  check(buffer.gather(Int32Array.from(repeated), batch), repeated);
   // sample() is gather() of sampleIndices() drawn from the same generator.
   const sampled = buffer.sample(4, new Pcg32(8));
   check(sampled, Array.from(buffer.sampleIndices(4, new Pcg32(8))));
