@@ -6,7 +6,7 @@ import type { GumbelOptions, GumbelRound } from "../lib/agent/gumbel_learner.ts"
 import type { AgentShape } from "../lib/agent/algorithm.ts";
 import type { Adam } from "../lib/nn/adam.ts";
 import type { Mlp } from "../lib/nn/mlp.ts";
-import { concatRows, concatTensor, oneHot } from "../lib/agent/_inputs.ts";
+import { concatRows, concatTensor, oneHot, withColumns } from "../lib/agent/_inputs.ts";
 import { gumbelSoftmax, gumbelSoftmaxBackward } from "../lib/nn/gumbel.ts";
 import { allocateBatch } from "../lib/replay_buffer.ts";
 import type { Batch } from "../lib/replay_buffer.ts";
@@ -308,13 +308,19 @@ Deno.test("GumbelMaddpg.actorGradient() matches finite differences through the c
         5e-3,
         1e-5,
       );
+      // With the round's shared input given, the agent's actions are swapped into a copy of
+      // it: the same loss and gradient, bit for bit.
+      const jointInput = concatRows([...batch.observations, ...round.bufferActions], rows);
+      const swapped = agents.actorGradient(agent, { ...round, jointInput }, noise);
+      assert.equal(swapped.loss, loss);
+      assert.deepEqual(swapped.grads, grads);
     }
     tf.dispose(round.observationTensors);
     agents.dispose();
   }
 });
 
-Deno.test("concatRows() / concatTensor() lay blocks side by side row by row; oneHot() one-hot rows", () => {
+Deno.test("concatRows() / concatTensor() lay blocks side by side row by row; oneHot() one-hot rows; withColumns() swaps columns", () => {
   const t = concatTensor([Float32Array.of(1, 2, 3, 4), Float32Array.of(9, 8)], 2);
   assert.deepEqual(t.shape, [2, 3]);
   assert.deepEqual(Array.from(t.dataSync()), [1, 2, 9, 3, 4, 8]);
@@ -341,6 +347,19 @@ Deno.test("concatRows() / concatTensor() lay blocks side by side row by row; one
     0,
     1,
   ]);
+  // withColumns(): a copy with some columns of every row replaced; misfits are refused.
+  const source = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]); // 2 rows of 4
+  const swapped = withColumns(source, {
+    rows: 2,
+    from: 2,
+    values: Float32Array.of(-1, -2, -3, -4),
+  });
+  assert.deepEqual(Array.from(swapped), [1, 2, -1, -2, 5, 6, -3, -4]);
+  assert.deepEqual(Array.from(source), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.throws(
+    () => withColumns(source, { rows: 2, from: 3, values: Float32Array.of(1, 2, 3, 4) }),
+    /Cannot put 4 values in columns from 3 of 2 rows of 4/,
+  );
 });
 
 Deno.test("GumbelMaddpg frees every tensor: numTensors is the same after 50 and 500 rounds", () => {

@@ -58,6 +58,39 @@ export function concatRows(blocks: readonly Float32Array[], rows: number): Float
   return out;
 }
 
+/**
+ * A copy of rows `[rows, width]` with columns `from … from + w − 1` of every row replaced by
+ * `values` (`[rows, w]`): a critic's input with one agent's actions swapped, without
+ * putting every block side by side again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withColumns } from "./_inputs.ts";
+ * const rows = Float32Array.from([1, 2, 3, 4, 5, 6]); // 2 rows of 3
+ * const swapped = withColumns(rows, { rows: 2, from: 1, values: Float32Array.from([8, 9]) });
+ * assert.deepEqual(Array.from(swapped), [1, 8, 3, 4, 9, 6]);
+ * assert.deepEqual(Array.from(rows), [1, 2, 3, 4, 5, 6]);
+ * ```
+ */
+export function withColumns(
+  source: Float32Array,
+  { rows, from, values }: { rows: number; from: number; values: Float32Array },
+): Float32Array {
+  const width = source.length / rows, w = values.length / rows;
+  if (!Number.isInteger(width) || !Number.isInteger(w) || from < 0 || from + w > width) {
+    throw new RangeError(
+      `Cannot put ${values.length} values in columns from ${from} of ${rows} rows of ${width}`,
+    );
+  }
+  const out = source.slice();
+  for (let b = 0; b < rows; b++) {
+    const to = b * width + from, at = b * w;
+    for (let k = 0; k < w; k++) out[to + k] = values[at + k];
+  }
+  return out;
+}
+
 /** {@linkcode concatRows} uploaded as a tensor. */
 export function concatTensor(blocks: readonly Float32Array[], rows: number): tf.Tensor2D {
   const data = concatRows(blocks, rows);

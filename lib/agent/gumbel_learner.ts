@@ -23,7 +23,15 @@ import type {
   PeerExchange,
   UpdateLosses,
 } from "./algorithm.ts";
-import { concatTensor, drawUniformArray, forwardValues, oneHot, TfCache } from "./_inputs.ts";
+import {
+  concatRows,
+  concatTensor,
+  drawUniformArray,
+  forwardValues,
+  oneHot,
+  TfCache,
+  withColumns,
+} from "./_inputs.ts";
 import { regressCritic, tdTargets } from "./_critic.ts";
 import { BoxHead, GumbelHead } from "./_action_heads.ts";
 import type { ActionHead, BoxOutput } from "./_action_heads.ts";
@@ -113,6 +121,8 @@ export interface GumbelRound {
   observationTensors: tf.Tensor2D[];
   /** Each agent's critic input (one shared tensor when centralized). */
   inputs: tf.Tensor2D[];
+  /** The values of the centralized critics' shared input, `[B, Σ O_j + Σ A_j]`, if any. */
+  jointInput?: Float32Array;
   /** Each agent's critic input at the next step, with target actions. */
   nextInputs: tf.Tensor2D[];
   /** Whether actors and targets are updated this round. */
@@ -461,12 +471,14 @@ export class GumbelMaddpg implements AlgorithmInstance {
         tf.tensor2d(data, [rows, this.agents[i].observationSize])
       );
       // Centralized critics share one input; a local critic sees its own agent only.
-      const shared = this.centralized.some(Boolean)
-        ? {
-          input: concatTensor([...batch.observations, ...bufferActions], rows),
+      let shared: { input: tf.Tensor2D; next: tf.Tensor2D } | undefined;
+      if (this.centralized.some(Boolean)) {
+        round.jointInput = concatRows([...batch.observations, ...bufferActions], rows);
+        shared = {
+          input: tf.tensor2d(round.jointInput, [rows, round.jointInput.length / rows]),
           next: concatTensor([...batch.nextObservations, ...nextActions], rows),
-        }
-        : undefined;
+        };
+      }
       for (let i = 0; i < n; i++) {
         if (this.centralized[i]) {
           round.inputs.push(shared!.input);
@@ -562,7 +574,7 @@ export class GumbelMaddpg implements AlgorithmInstance {
    */
   actorGradient(
     agent: number,
-    round: Pick<GumbelRound, "batch" | "observationTensors" | "bufferActions">,
+    round: Pick<GumbelRound, "batch" | "observationTensors" | "bufferActions" | "jointInput">,
     noise: ArrayLike<number>,
   ): { loss: number; grads: Float32Array } {
     const { batch } = round;
@@ -603,7 +615,10 @@ export class GumbelMaddpg implements AlgorithmInstance {
   /** Agent i's critic input with its own actions replaced by `sample`, and where they sit. */
   #actorCriticInput(
     agent: number,
-    { batch, bufferActions }: Pick<GumbelRound, "batch" | "bufferActions">,
+    { batch, bufferActions, jointInput }: Pick<
+      GumbelRound,
+      "batch" | "bufferActions" | "jointInput"
+    >,
     sample: Float32Array,
   ): { input: tf.Tensor2D; actionOffset: number } {
     const rows = batch.size;
@@ -611,12 +626,14 @@ export class GumbelMaddpg implements AlgorithmInstance {
       const input = concatTensor([batch.observations[agent], sample], rows);
       return { input, actionOffset: this.agents[agent].observationSize };
     }
-    const actions = bufferActions.map((a, j) => (j === agent ? sample : a));
     const observationWidth = this.agents.reduce((sum, a) => sum + a.observationSize, 0);
-    return {
-      input: concatTensor([...batch.observations, ...actions], rows),
-      actionOffset: observationWidth + this.#actionOffsets[agent],
-    };
+    const actionOffset = observationWidth + this.#actionOffsets[agent];
+    if (jointInput) {
+      const values = withColumns(jointInput, { rows, from: actionOffset, values: sample });
+      return { input: tf.tensor2d(values, [rows, values.length / rows]), actionOffset };
+    }
+    const actions = bufferActions.map((a, j) => (j === agent ? sample : a));
+    return { input: concatTensor([...batch.observations, ...actions], rows), actionOffset };
   }
 
   #updateActor(agent: number, round: GumbelRound): number {
