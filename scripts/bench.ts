@@ -8,9 +8,9 @@
  * floor of their products (with the kernel, and as plain `tf.matMul`) and the bound that the
  * best rate of either sets, and the training cost per step at a PyTorch peer's
  * hyperparameters and at the MADDPG paper's (each training run is `deno task train` in a
- * process of its own), each also with `--fused-multiply-add`; with `--reference`, MPE2's Python step rates, the seed notebook's
- * PyTorch run and the PyTorch MADDPG peer (`shared/reference/mpe/peer`) on this machine
- * beside them, and the ratios.
+ * process of its own), each also with `--fused-multiply-add`; with `--reference`, MPE2's
+ * Python step rates, the seed notebook's PyTorch run and the PyTorch MADDPG peer
+ * (`shared/reference/mpe/peer`) on this machine beside them, and the ratios.
  *
  * @module
  */

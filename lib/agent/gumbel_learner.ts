@@ -121,7 +121,10 @@ export interface GumbelRound {
   observationTensors: tf.Tensor2D[];
   /** Each agent's critic input (one shared tensor when centralized). */
   inputs: tf.Tensor2D[];
-  /** The values of the centralized critics' shared input, `[B, Σ O_j + Σ A_j]`, if any. */
+  /**
+   * The values of the centralized critics' shared input, `[B, Σ O_j + Σ A_j]` (built from
+   * the batch where a round lacks it).
+   */
   jointInput?: Float32Array;
   /** Each agent's critic input at the next step, with target actions. */
   nextInputs: tf.Tensor2D[];
@@ -628,12 +631,9 @@ export class GumbelMaddpg implements AlgorithmInstance {
     }
     const observationWidth = this.agents.reduce((sum, a) => sum + a.observationSize, 0);
     const actionOffset = observationWidth + this.#actionOffsets[agent];
-    if (jointInput) {
-      const values = withColumns(jointInput, { rows, from: actionOffset, values: sample });
-      return { input: tf.tensor2d(values, [rows, values.length / rows]), actionOffset };
-    }
-    const actions = bufferActions.map((a, j) => (j === agent ? sample : a));
-    return { input: concatTensor([...batch.observations, ...actions], rows), actionOffset };
+    const joint = jointInput ?? concatRows([...batch.observations, ...bufferActions], rows);
+    const values = withColumns(joint, { rows, from: actionOffset, values: sample });
+    return { input: tf.tensor2d(values, [rows, values.length / rows]), actionOffset };
   }
 
   #updateActor(agent: number, round: GumbelRound): number {
